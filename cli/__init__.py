@@ -1,0 +1,1 @@
+"""The ``seedctl`` command line: parse, call one engine function, render the result."""

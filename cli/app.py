@@ -1,0 +1,99 @@
+"""The ``seedctl`` typer app: global options, error handling and the command groups."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from enum import Enum
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
+import typer
+
+from cli import db_commands, log_commands
+from cli.logs import configure_logging
+from cli.output import error_console
+from ledger.errors import SeedctlError
+
+__all__ = ["app", "main"]
+
+
+def seedctl_version() -> str:
+    try:
+        return version("seedctl")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0+unknown"
+
+
+app = typer.Typer(
+    name="seedctl",
+    help="An event-sourced seed ledger for PostgreSQL: generate a deterministic log of "
+    "seed commands, apply it exactly once, audit it, revert it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(log_commands.app, name="log")
+app.add_typer(db_commands.app, name="db")
+
+
+class LogFormat(str, Enum):
+    console = "console"
+    json = "json"
+
+
+class LogLevel(str, Enum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+class _State:
+    debug = False
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"seedctl {seedctl_version()}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback when a command fails.")
+    ] = False,
+    log_format: Annotated[
+        LogFormat, typer.Option(help="How structlog events on stderr are rendered.")
+    ] = LogFormat.console,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(help="Lowest event level shown [default: info with json, else warning]."),
+    ] = None,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Global options; they go before the command name."""
+    _State.debug = debug
+    level = log_level or (LogLevel.info if log_format is LogFormat.json else LogLevel.warning)
+    configure_logging(log_format.value, level.value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: run the app and turn every failure into an exit code."""
+    # Standalone mode lets typer handle usage errors and --help itself (exit 2 and 0);
+    # only our own errors propagate out of it.
+    try:
+        app(args=argv, prog_name="seedctl")
+    except SeedctlError as e:
+        if _State.debug:
+            traceback.print_exc()
+        error_console.print(f"error: {e}", markup=False)
+        sys.exit(e.exit_code)
+    return 0

@@ -1,0 +1,34 @@
+"""``seedctl db ...``: the embedded server and the database marking."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.options import JsonOption
+from cli.output import console, print_json
+from engine import embedded
+
+app = typer.Typer(help="Manage the embedded PostgreSQL server.", no_args_is_help=True)
+
+
+@app.command("url")
+def url(as_json: JsonOption = False) -> None:
+    """Print the embedded database's URL, starting the server if needed.
+
+    Use it as ``psql "$(seedctl db url)"``.
+    """
+    server = embedded.start()
+    if as_json:
+        print_json({"url": server.url, "pgdata": str(server.pgdata)})
+    else:
+        typer.echo(server.url)
+
+
+@app.command("stop")
+def stop(as_json: JsonOption = False) -> None:
+    """Stop the embedded server (its data stays in ./.seedctl/pgdata)."""
+    was_running = embedded.stop()
+    if as_json:
+        print_json({"stopped": was_running})
+    else:
+        console.print("stopped" if was_running else "the embedded server was not running")

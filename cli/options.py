@@ -1,0 +1,28 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["DatabaseUrlOption", "JsonOption", "LogPathOption"]
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the result as one JSON object on stdout.")
+]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="SEEDCTL_DATABASE_URL",
+        help="postgresql:// URL of the target database. Without it (and without "
+        "SEEDCTL_DATABASE_URL) seedctl starts an embedded PostgreSQL in ./.seedctl/.",
+        show_envvar=True,
+    ),
+]
+LogPathOption = Annotated[
+    Path,
+    typer.Option("--log", help="Path of the seed log (JSON Lines).", dir_okay=False),
+]

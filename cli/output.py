@@ -1,0 +1,36 @@
+"""Rendering results: a table for people, one JSON object for scripts, errors as one paragraph."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["console", "error_console", "print_json", "print_table"]
+
+console = Console(highlight=False, soft_wrap=True)
+error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(result: Mapping[str, Any]) -> None:
+    """One JSON object on stdout, sorted keys, for scripts (``--json``)."""
+    sys.stdout.write(msgspec.json.encode(result, order="sorted").decode() + "\n")
+
+
+def print_table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], *, footer: str = ""
+) -> None:
+    """A titled table on stdout; numbers right-aligned."""
+    table = Table(title=title, title_justify="left", show_footer=False)
+    numeric = [all(isinstance(r[i], int) for r in rows) and bool(rows) for i in range(len(columns))]
+    for name, is_number in zip(columns, numeric, strict=True):
+        table.add_column(name, justify="right" if is_number else "left")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    if footer:
+        console.print(footer)

@@ -1,0 +1,62 @@
+"""What a scenario is: a pure, deterministic generator of seed commands.
+
+A scenario turns ``(seed, as_of, scale)`` into an ordered stream of
+:class:`~ledger.commands.Command`. It must not read the clock, global random
+state or set/dict iteration order: the same parameters give the same commands,
+byte for byte, on any machine. Its ``metadata`` is the target schema, and the
+applier's allow-list: a command naming a table or column outside it is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from ledger.commands import Command, JsonScalar
+
+__all__ = ["Scenario", "ScenarioParams"]
+
+
+@dataclass(frozen=True)
+class ScenarioParams:
+    """The inputs that fully determine a scenario's output."""
+
+    seed: str
+    as_of: dt.date
+    scale: int = 1
+
+    def as_header(self) -> dict[str, JsonScalar]:
+        """The params as recorded in the log header."""
+        return {"seed": self.seed, "as_of": self.as_of.isoformat(), "scale": self.scale}
+
+
+class Scenario(Protocol):
+    """The interface ``generate``, ``apply`` and ``verify`` rely on."""
+
+    name: str
+    """Registry name, e.g. ``okr-demo``."""
+
+    version: str
+    """Generator version recorded in the log header; bump it whenever output changes."""
+
+    metadata: sa.MetaData
+    """The target schema: tables, columns, unique and foreign keys. The allow-list."""
+
+    entity_tables: Mapping[str, str]
+    """Entity name to table name, in dependency order (parents before children)."""
+
+    def tenant(self, params: ScenarioParams) -> str:
+        """The tenant this run seeds: scopes the ledger and the advisory lock."""
+        ...
+
+    def generate(self, params: ScenarioParams) -> Iterator[Command]:
+        """Every command, in dependency order. Pure: no I/O, no clock, no global state."""
+        ...
+
+    def expected_counts(self, params: ScenarioParams) -> Mapping[str, int]:
+        """Rows per entity a full apply must leave (spec section 8's post-seed check)."""
+        ...

@@ -1,0 +1,371 @@
+"""The log file: append-only JSON Lines, content-addressed and hash-chained.
+
+Line 1 is a :class:`LogHeader`. Every further line is a :class:`LogRecord`: a
+command body plus ``seq`` (its line number minus one), ``hash`` (the body's
+content address) and ``prev`` (the SHA-256 of the previous line's bytes, so
+editing, dropping or reordering any line breaks the chain after it). Each line is
+the canonical encoding of its object, so a reader can tell an edited line even
+at the end of the file where no later ``prev`` covers it.
+
+The log digest is the SHA-256 of the last line: it names the whole log as a git
+commit id names its history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Literal
+
+import msgspec
+
+from ledger.commands import (
+    CANONICAL_FORM,
+    HASH_ALGORITHM,
+    Command,
+    JsonScalar,
+    canonical_bytes,
+    command_hash,
+)
+from ledger.errors import LogCorruptError, LogError
+
+__all__ = [
+    "LOG_FORMAT",
+    "AppendResult",
+    "LogHeader",
+    "LogReader",
+    "LogRecord",
+    "LogSummary",
+    "append_commands",
+    "repair_torn_tail",
+    "verify_log",
+]
+
+LOG_FORMAT = "seedctl-log/1"
+_WRITE_BUFFER = 1 << 20
+
+
+class LogHeader(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Line 1: what the log is and how it was made. Never rewritten once written."""
+
+    format: Literal["seedctl-log/1"] = LOG_FORMAT
+    scenario: str
+    tenant: str
+    params: dict[str, JsonScalar]
+    generator: str
+    hash: Literal["sha256"] = HASH_ALGORITHM
+    canonical: Literal["json-sorted-compact-utf8/1"] = CANONICAL_FORM
+
+
+class LogRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One command line: the body fields of :class:`Command` plus its place in the chain."""
+
+    seq: int
+    hash: str
+    prev: str
+    op: Literal["upsert"]
+    entity: str
+    table: str
+    id: str
+    key: str
+    values: dict[str, JsonScalar]
+    conflict: tuple[str, ...]
+    insert_only: tuple[str, ...] = ()
+
+    def command(self) -> Command:
+        return Command(
+            op=self.op,
+            entity=self.entity,
+            table=self.table,
+            id=self.id,
+            key=self.key,
+            values=self.values,
+            conflict=self.conflict,
+            insert_only=self.insert_only,
+        )
+
+
+_HEADER_DECODER = msgspec.json.Decoder(LogHeader)
+_RECORD_DECODER = msgspec.json.Decoder(LogRecord)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class LogSummary:
+    """What a full read of a log established. Read-only; nothing here touches the file."""
+
+    path: Path
+    header: LogHeader
+    digest: str
+    commands: int
+    entities: Counter[str] = field(default_factory=Counter)
+
+
+class LogReader:
+    """Streams a log's commands, verifying every line as it goes.
+
+    Iterate once; each item is ``(record, command)``. Any fault raises
+    :class:`LogCorruptError` naming the file and line. After a complete iteration
+    :meth:`summary` holds the digest and counts.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._file: IO[bytes] = _open_log(self.path)
+        first = self._file.readline()
+        if not first:
+            self._file.close()
+            raise LogError("empty file, not a seedctl log", path=str(self.path), line=1)
+        self.header = _parse_header(first, self.path)
+        self._head_line = first.rstrip(b"\n")
+        self._done = False
+        self._commands = 0
+        self._entities: Counter[str] = Counter()
+
+    def __enter__(self) -> LogReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __iter__(self) -> Iterator[tuple[LogRecord, Command]]:
+        prev_line = self._head_line
+        line_no = 1
+        for raw in self._file:
+            line_no += 1
+            record, command = _parse_record(raw, line_no, prev_line, self.path)
+            prev_line = raw[:-1]
+            self._commands += 1
+            self._entities[record.entity] += 1
+            yield record, command
+        self._head_line = prev_line
+        self._done = True
+
+    def summary(self) -> LogSummary:
+        if not self._done:
+            raise RuntimeError("summary() needs a complete iteration first")
+        return LogSummary(
+            path=self.path,
+            header=self.header,
+            digest=_sha256(self._head_line),
+            commands=self._commands,
+            entities=self._entities,
+        )
+
+
+def _open_log(path: Path) -> IO[bytes]:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise LogError("no such log file", path=str(path)) from None
+    except IsADirectoryError:
+        raise LogError("is a directory, not a log file", path=str(path)) from None
+    except OSError as e:
+        raise LogError(f"cannot read: {e.strerror}", path=str(path)) from e
+
+
+def _parse_header(raw: bytes, path: Path) -> LogHeader:
+    where = {"path": str(path), "line": 1}
+    if not raw.endswith(b"\n"):
+        raise LogCorruptError("header line is torn (the file ends mid-line)", **where)  # type: ignore[arg-type]
+    try:
+        loose = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        raise LogError("not a seedctl log (line 1 is not JSON)", **where) from None  # type: ignore[arg-type]
+    if not isinstance(loose, dict) or "format" not in loose:
+        raise LogError("not a seedctl log (line 1 has no format field)", **where)  # type: ignore[arg-type]
+    if loose["format"] != LOG_FORMAT:
+        raise LogError(
+            f"unsupported log format {loose['format']!r}; this seedctl reads {LOG_FORMAT!r}",
+            **where,  # type: ignore[arg-type]
+        )
+    try:
+        header = _HEADER_DECODER.decode(raw)
+    except msgspec.ValidationError as e:
+        raise LogError(f"bad header: {e}", **where) from None  # type: ignore[arg-type]
+    if canonical_bytes(header) != raw[:-1]:
+        raise LogCorruptError("header is not in canonical form (edited?)", **where)  # type: ignore[arg-type]
+    return header
+
+
+def _parse_record(
+    raw: bytes, line_no: int, prev_line: bytes, path: Path
+) -> tuple[LogRecord, Command]:
+    def fail(message: str) -> LogCorruptError:
+        return LogCorruptError(message, path=str(path), line=line_no)
+
+    if not raw.endswith(b"\n"):
+        raise fail(
+            "last line is torn: the file ends mid-line (a crash while writing?); "
+            "`seedctl log repair` cuts it off"
+        )
+    body = raw[:-1]
+    try:
+        record = _RECORD_DECODER.decode(body)
+    except msgspec.ValidationError as e:
+        raise fail(f"not a valid command: {e}") from None
+    except msgspec.DecodeError:
+        raise fail("not valid JSON") from None
+    if record.seq != line_no - 1:
+        raise fail(f"seq is {record.seq}, expected {line_no - 1} (lines reordered or removed?)")
+    if record.prev != _sha256(prev_line):
+        raise fail(f"chain broken: prev does not match line {line_no - 1} (edited or removed?)")
+    try:
+        command = record.command()
+    except (TypeError, ValueError) as e:
+        raise fail(str(e)) from None
+    if command_hash(command) != record.hash:
+        raise fail("hash does not match the command's content (edited?)")
+    if canonical_bytes(record) != body:
+        raise fail("line is not in canonical form (edited?)")
+    return record, command
+
+
+def verify_log(path: Path | str) -> LogSummary:
+    """Read and check every line of a log; return its digest and counts. Read-only."""
+    with LogReader(path) as reader:
+        for _ in reader:
+            pass
+        return reader.summary()
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """What :func:`append_commands` did: how many lines it added and the new digest."""
+
+    path: Path
+    created: bool
+    added: int
+    skipped: int
+    total: int
+    digest: str
+
+
+def append_commands(path: Path | str, header: LogHeader, commands: Iterable[Command]) -> AppendResult:
+    """Write ``commands`` whose hash the log lacks, creating the log if needed.
+
+    Writes the file. A new log is written beside the target and renamed into place,
+    so a crash never leaves a half-made log under the real name. An existing log is
+    verified whole first, must be of the same scenario and tenant, and is appended
+    to; a crash there leaves at most one torn last line, which the reader reports.
+    """
+    path = Path(path)
+    if path.exists():
+        return _append_existing(path, header, commands)
+    return _write_new(path, header, commands)
+
+
+def _write_new(path: Path, header: LogHeader, commands: Iterable[Command]) -> AppendResult:
+    partial = path.with_name(path.name + ".partial")
+    head = canonical_bytes(header)
+    with partial.open("wb", buffering=_WRITE_BUFFER) as out:
+        out.write(head + b"\n")
+        added, skipped, last = _write_records(out, commands, set(), 0, head)
+        out.flush()
+        os.fsync(out.fileno())
+    partial.replace(path)
+    return AppendResult(path, True, added, skipped, added, _sha256(last))
+
+
+def _append_existing(path: Path, header: LogHeader, commands: Iterable[Command]) -> AppendResult:
+    seen: set[bytes] = set()
+    with LogReader(path) as reader:
+        _check_compatible(reader.header, header, path)
+        for record, _ in reader:
+            seen.add(bytes.fromhex(record.hash))
+        summary = reader.summary()
+        last = reader._head_line
+    with path.open("ab", buffering=_WRITE_BUFFER) as out:
+        added, skipped, last = _write_records(out, commands, seen, summary.commands, last)
+        out.flush()
+        os.fsync(out.fileno())
+    return AppendResult(path, False, added, skipped, summary.commands + added, _sha256(last))
+
+
+def _check_compatible(existing: LogHeader, wanted: LogHeader, path: Path) -> None:
+    for name in ("scenario", "tenant"):
+        have, want = getattr(existing, name), getattr(wanted, name)
+        if have != want:
+            raise LogError(
+                f"log is for {name} {have!r}, not {want!r}; use another --log path",
+                path=str(path),
+                line=1,
+            )
+
+
+def _write_records(
+    out: IO[bytes], commands: Iterable[Command], seen: set[bytes], seq: int, last: bytes
+) -> tuple[int, int, bytes]:
+    added = skipped = 0
+    for command in commands:
+        body = canonical_bytes(command)
+        digest = hashlib.sha256(body).digest()
+        if digest in seen:
+            skipped += 1
+            continue
+        seen.add(digest)
+        seq += 1
+        record = LogRecord(
+            seq=seq,
+            hash=digest.hex(),
+            prev=_sha256(last),
+            op=command.op,
+            entity=command.entity,
+            table=command.table,
+            id=command.id,
+            key=command.key,
+            values=command.values,
+            conflict=command.conflict,
+            insert_only=command.insert_only,
+        )
+        last = canonical_bytes(record)
+        out.write(last)
+        out.write(b"\n")
+        added += 1
+    return added, skipped, last
+
+
+def repair_torn_tail(path: Path | str) -> int:
+    """Cut a torn last line (a crash mid-append) off the log; return the bytes removed.
+
+    Writes the file, but only ever removes an incomplete final line: every complete
+    line is kept, and the log is verified again afterwards.
+    """
+    path = Path(path)
+    data_len = path.stat().st_size
+    with path.open("rb+") as f:
+        if data_len == 0:
+            return 0
+        f.seek(max(0, data_len - 1))
+        if f.read(1) == b"\n":
+            return 0
+        # Walk back to the last newline; everything after it is the torn line.
+        pos = data_len
+        chunk = 1 << 16
+        cut = 0
+        while pos > 0:
+            start = max(0, pos - chunk)
+            f.seek(start)
+            block = f.read(pos - start)
+            idx = block.rfind(b"\n")
+            if idx >= 0:
+                cut = start + idx + 1
+                break
+            pos = start
+        if cut == 0:
+            raise LogCorruptError("the header itself is torn; nothing to keep", path=str(path), line=1)
+        f.truncate(cut)
+        f.flush()
+        os.fsync(f.fileno())
+    verify_log(path)
+    return data_len - cut

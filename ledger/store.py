@@ -1,0 +1,227 @@
+"""The ledger in the database: schema ``seedctl`` with ``meta``, ``runs`` and ``applied``.
+
+``applied`` holds one row per applied command per tenant: its content hash, where
+it came from (seq, run), what it touched (table, row id), what happened
+(inserted, updated, unchanged) and the row's image before and after. Target rows
+and their ``applied`` rows are written in one transaction by the applier; that
+is the whole resume story. Everything here runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import socket
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+
+from ledger.errors import ConfigError, LedgerSchemaError
+
+__all__ = [
+    "ENVIRONMENTS",
+    "LEDGER_SCHEMA",
+    "LEDGER_SCHEMA_VERSION",
+    "applied",
+    "applied_hashes",
+    "ensure_ledger",
+    "finish_run",
+    "get_environment",
+    "ledger_exists",
+    "meta",
+    "metadata",
+    "runs",
+    "set_environment",
+    "start_run",
+]
+
+LEDGER_SCHEMA = "seedctl"
+LEDGER_SCHEMA_VERSION = 1
+ENVIRONMENTS = ("development", "staging", "production")
+
+metadata = sa.MetaData(schema=LEDGER_SCHEMA)
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    comment="seedctl's own settings: schema_version, environment.",
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("log_digest", sa.Text),
+    sa.Column("scenario", sa.Text),
+    sa.Column("params", JSONB),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("db_user", sa.Text, nullable=False, server_default=sa.text("current_user")),
+    sa.Column("os_user", sa.Text),
+    sa.Column("host", sa.Text),
+    sa.Column("seedctl_version", sa.Text, nullable=False),
+    sa.Column("counts", JSONB),
+    sa.CheckConstraint("kind IN ('apply', 'revert')", name="runs_kind"),
+    sa.CheckConstraint(
+        "status IN ('running', 'succeeded', 'failed')", name="runs_status"
+    ),
+    sa.Index("runs_tenant_started", "tenant", "started_at"),
+    comment="One row per apply or revert run: who, where, what log, how it ended.",
+)
+
+applied = sa.Table(
+    "applied",
+    metadata,
+    sa.Column("tenant", sa.Text, primary_key=True),
+    sa.Column("command_hash", sa.Text, primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("table_name", sa.Text, nullable=False),
+    sa.Column("row_id", UUID(as_uuid=True), nullable=False),
+    sa.Column(
+        "run_id", UUID(as_uuid=True), sa.ForeignKey(runs.c.run_id), nullable=False
+    ),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("before", JSONB),
+    sa.Column("after", JSONB, nullable=False),
+    sa.Column(
+        "applied_at",
+        sa.DateTime(timezone=True),
+        nullable=False,
+        server_default=sa.text("clock_timestamp()"),
+    ),
+    sa.CheckConstraint(
+        "outcome IN ('inserted', 'updated', 'unchanged')", name="applied_outcome"
+    ),
+    sa.Index("applied_row", "tenant", "table_name", "row_id"),
+    sa.Index("applied_run", "run_id"),
+    comment="One row per applied command: the audit trail and the resume point.",
+)
+
+
+def ledger_exists(conn: sa.Connection) -> bool:
+    """Whether the ledger schema is there. Read-only."""
+    return bool(
+        conn.execute(
+            sa.text("SELECT to_regclass('seedctl.applied') IS NOT NULL")
+        ).scalar_one()
+    )
+
+
+def ensure_ledger(conn: sa.Connection) -> None:
+    """Create the ledger schema and tables if missing, and check their version.
+
+    Writes DDL on first use only. Idempotent, and safe against a concurrent
+    seedctl doing the same (the transaction-level advisory lock serialises it).
+    """
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('seedctl:ledger-ddl'))"))
+    conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}"))
+    metadata.create_all(conn, checkfirst=True)
+    conn.execute(
+        insert(meta)
+        .values(key="schema_version", value=str(LEDGER_SCHEMA_VERSION))
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    found = int(
+        conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one()
+    )
+    if found > LEDGER_SCHEMA_VERSION:
+        raise LedgerSchemaError(
+            f"the ledger in this database is version {found}; this seedctl knows up to "
+            f"{LEDGER_SCHEMA_VERSION}. Upgrade seedctl."
+        )
+
+
+def get_environment(conn: sa.Connection) -> str | None:
+    """The environment this database is marked as, or None. Read-only."""
+    if not ledger_exists(conn):
+        return None
+    value: str | None = conn.execute(
+        sa.select(meta.c.value).where(meta.c.key == "environment")
+    ).scalar_one_or_none()
+    return value
+
+
+def set_environment(conn: sa.Connection, environment: str) -> None:
+    """Mark the database as development, staging or production. Writes ``seedctl.meta``."""
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(
+            f"environment must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}"
+        )
+    ensure_ledger(conn)
+    stmt = insert(meta).values(key="environment", value=environment)
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
+    )
+
+
+def applied_hashes(conn: sa.Connection, tenant: str) -> set[bytes]:
+    """Hashes (raw 32-byte digests) of every command applied for ``tenant``. Read-only.
+
+    Raw bytes rather than hex strings halve the memory a million-command ledger takes.
+    """
+    if not ledger_exists(conn):
+        return set()
+    result = conn.execute(
+        sa.text("SELECT decode(command_hash, 'hex') FROM seedctl.applied WHERE tenant = :t"),
+        {"t": tenant},
+    )
+    return {bytes(row[0]) for row in result}
+
+
+def start_run(
+    conn: sa.Connection,
+    *,
+    tenant: str,
+    kind: str,
+    version: str,
+    log_digest: str | None = None,
+    scenario: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> uuid.UUID:
+    """Record a run as running and return its id. Writes ``seedctl.runs``."""
+    run_id = uuid.uuid4()
+    conn.execute(
+        runs.insert().values(
+            run_id=run_id,
+            tenant=tenant,
+            kind=kind,
+            log_digest=log_digest,
+            scenario=scenario,
+            params=dict(params) if params is not None else None,
+            started_at=dt.datetime.now(dt.UTC),
+            status="running",
+            os_user=_os_user(),
+            host=socket.gethostname(),
+            seedctl_version=version,
+        )
+    )
+    return run_id
+
+
+def finish_run(
+    conn: sa.Connection, run_id: uuid.UUID, *, status: str, counts: Mapping[str, Any]
+) -> None:
+    """Mark a run finished with its outcome counts. Exactly one row must change."""
+    result = conn.execute(
+        runs.update()
+        .where(runs.c.run_id == run_id)
+        .values(status=status, finished_at=dt.datetime.now(dt.UTC), counts=dict(counts))
+    )
+    if result.rowcount != 1:
+        raise LedgerSchemaError(f"run {run_id} is missing from seedctl.runs")
+
+
+def _os_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None

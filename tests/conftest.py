@@ -1,0 +1,71 @@
+"""Real PostgreSQL for every test: the embedded server by default, or the server named by
+``SEEDCTL_TEST_DATABASE_URL``. Each test that asks for ``database_url`` gets a fresh
+database of its own, dropped afterwards. A missing server fails the run; it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from engine import embedded
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at another database on the same server."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1)).set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An admin URL of the PostgreSQL server under test."""
+    configured = os.environ.get("SEEDCTL_TEST_DATABASE_URL")
+    if configured:
+        with psycopg.connect(configured, connect_timeout=10) as conn:
+            conn.execute("SELECT 1")
+        yield configured
+        return
+    home = tmp_path_factory.mktemp("seedctl-home")
+    server = embedded.start(home)
+    try:
+        yield server.admin_url
+    finally:
+        embedded.stop(home)
+
+
+@pytest.fixture(scope="session")
+def server_version(server_url: str) -> int:
+    """The server's major version (15, 18, ...)."""
+    with psycopg.connect(server_url) as conn:
+        return int(conn.info.server_version // 10000)
+
+
+@pytest.fixture
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test; dropped when the test ends."""
+    name = f"seedctl_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield with_database(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def seedctl_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for running ``seedctl`` as a subprocess against the test database."""
+    env = dict(os.environ)
+    env["SEEDCTL_DATABASE_URL"] = database_url
+    env["SEEDCTL_HOME"] = str(tmp_path / ".seedctl")
+    env.pop("SEEDCTL_TEST_DATABASE_URL", None)
+    return env
