@@ -13,7 +13,7 @@ from ledger.logfile import repair_torn_tail, verify_log
 
 app = typer.Typer(help="Inspect and repair seed log files.", no_args_is_help=True)
 
-PathArgument = Annotated[Path, typer.Argument(help="The log file.", dir_okay=False)]
+PathArgument = Annotated[Path, typer.Argument(help="The log file.")]
 
 
 @app.command("verify")

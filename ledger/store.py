@@ -31,6 +31,7 @@ __all__ = [
     "finish_run",
     "get_environment",
     "ledger_exists",
+    "mark_interrupted",
     "meta",
     "metadata",
     "runs",
@@ -71,7 +72,7 @@ runs = sa.Table(
     sa.Column("counts", JSONB),
     sa.CheckConstraint("kind IN ('apply', 'revert')", name="runs_kind"),
     sa.CheckConstraint(
-        "status IN ('running', 'succeeded', 'failed')", name="runs_status"
+        "status IN ('running', 'succeeded', 'failed', 'interrupted')", name="runs_status"
     ),
     sa.Index("runs_tenant_started", "tenant", "started_at"),
     comment="One row per apply or revert run: who, where, what log, how it ended.",
@@ -205,6 +206,20 @@ def start_run(
         )
     )
     return run_id
+
+
+def mark_interrupted(conn: sa.Connection, tenant: str) -> int:
+    """Mark ``tenant``'s runs still 'running' as 'interrupted'; return how many. Writes.
+
+    Only call this while holding the tenant's lock: then no run of the tenant can be
+    alive, so a 'running' row is one whose process was killed.
+    """
+    result = conn.execute(
+        runs.update()
+        .where(runs.c.tenant == tenant, runs.c.status == "running")
+        .values(status="interrupted")
+    )
+    return int(result.rowcount)
 
 
 def finish_run(

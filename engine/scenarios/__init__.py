@@ -8,9 +8,15 @@ from importlib.metadata import entry_points
 from engine.scenarios.base import Scenario, ScenarioParams
 from ledger.errors import ConfigError
 
-__all__ = ["Scenario", "ScenarioParams", "get_scenario", "scenario_names"]
+__all__ = ["Scenario", "ScenarioParams", "get_scenario", "register_scenario", "scenario_names"]
 
 _ENTRY_POINT_GROUP = "seedctl.scenarios"
+_registered: dict[str, Scenario] = {}
+
+
+def register_scenario(scenario: Scenario) -> None:
+    """Make ``scenario`` known to this process (for embedding seedctl, and for tests)."""
+    _registered[scenario.name] = scenario
 
 
 def _builtin() -> dict[str, Scenario]:
@@ -20,7 +26,7 @@ def _builtin() -> dict[str, Scenario]:
 
 
 def _registry() -> dict[str, Scenario]:
-    found = _builtin()
+    found = {**_builtin(), **_registered}
     for entry in entry_points(group=_ENTRY_POINT_GROUP):
         found.setdefault(entry.name, entry.load())
     return found
@@ -33,6 +39,8 @@ def scenario_names() -> list[str]:
 
 def get_scenario(name: str) -> Scenario:
     """The scenario registered under ``name``; a clear error naming the known ones if none."""
+    if name in _registered:
+        return _registered[name]
     registry = _registry()
     try:
         return registry[name]

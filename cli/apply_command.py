@@ -1,0 +1,105 @@
+"""``seedctl apply``: replay the log into PostgreSQL exactly once."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.options import DatabaseUrlOption, JsonOption
+from cli.output import console, print_json, print_table
+from cli.progress import observer_for
+from cli.scenario_options import AsOfOption, ScaleOption, ScenarioOption, SeedOption, ensure_log
+from engine.applier import ApplyResult, apply_log
+
+__all__ = ["apply"]
+
+
+def apply(
+    log: Annotated[
+        Path | None,
+        typer.Option(
+            "--log",
+            dir_okay=False,
+            help="The log to apply. Without it, the scenario is generated into "
+            "./.seedctl/logs/<scenario>.log first and that log is applied.",
+        ),
+    ] = None,
+    scenario: ScenarioOption = None,
+    seed: SeedOption = None,
+    as_of: AsOfOption = None,
+    scale: ScaleOption = None,
+    database_url: DatabaseUrlOption = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Fail at once if another run holds the tenant's lock.")
+    ] = False,
+    allow_production: Annotated[
+        bool, typer.Option("--allow-production", help="Apply even to a database marked production.")
+    ] = False,
+    create_schema: Annotated[
+        bool | None,
+        typer.Option(
+            "--create-schema/--no-create-schema",
+            help="Create the scenario's tables if missing [default: only on the embedded database].",
+        ),
+    ] = None,
+    lock_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--lock-timeout",
+            help="Seconds to wait for a row or table lock before retrying the batch.",
+            min=0.001,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Apply every pending command of the log: target rows and ledger rows commit together.
+
+    A rerun writes nothing; a killed run resumes where it stopped. Exit codes: 0 done,
+    3 bad log, 4 database unreachable, 5 collision, 6 lock busy (--no-wait),
+    7 production guard, 8 post-seed check failed, 10 unknown table or column.
+    """
+    from cli.app import seedctl_version
+
+    log_path = ensure_log(log, scenario, seed, as_of, scale, quiet=as_json)
+    result = apply_log(
+        log_path,
+        database_url=database_url,
+        wait=not no_wait,
+        allow_production=allow_production,
+        create_schema=create_schema,
+        observer=observer_for(as_json),
+        lock_timeout_ms=None if lock_timeout is None else int(lock_timeout * 1000),
+        version=seedctl_version(),
+    )
+    render_apply(result, as_json)
+
+
+def render_apply(result: ApplyResult, as_json: bool) -> None:
+    """The summary table, or one JSON object."""
+    if as_json:
+        payload = dataclasses.asdict(result)
+        payload["written"] = result.written
+        payload["pending"] = result.pending
+        print_json(payload)
+        return
+    rows = [
+        (e, t.commands, t.already, t.inserted, t.updated, t.unchanged, t.skipped, t.found_rows)
+        for e, t in result.entities.items()
+    ]
+    columns = ["entity", "commands", "done before", "inserted", "updated", "unchanged", "skipped", "rows"]
+    print_table(f"apply {result.log_path} -> {result.database}", columns, rows)
+    if result.run_id is None:
+        console.print(
+            f"nothing to apply: all {sum(t.commands for t in result.entities.values())} commands "
+            f"are already in the ledger; no table was written ({result.elapsed_s:.2f}s)",
+            markup=False,
+        )
+    else:
+        console.print(
+            f"run {result.run_id}: {result.written} rows written in {result.elapsed_s:.2f}s; "
+            f"log digest {result.log_digest}",
+            markup=False,
+        )

@@ -1,0 +1,79 @@
+"""Scenario options shared by ``generate`` and ``apply``, and the log they lead to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.output import console
+from ledger.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "AsOfOption",
+    "ScaleOption",
+    "ScenarioOption",
+    "SeedOption",
+    "ensure_log",
+    "parse_as_of",
+]
+
+DEFAULT_SCENARIO = "okr-demo"
+
+ScenarioOption = Annotated[
+    str | None, typer.Option("--scenario", help=f"Scenario to generate [default: {DEFAULT_SCENARIO}].")
+]
+SeedOption = Annotated[
+    str | None, typer.Option("--seed", help="Seed of the keyed randomness [default: the scenario's].")
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Date (YYYY-MM-DD) that check-in offsets count back from "
+                 "[default: today in Europe/London]."),
+]
+ScaleOption = Annotated[
+    int | None, typer.Option("--scale", help="Grow the tenant N-fold by the same rules [default: 1].")
+]
+
+
+def parse_as_of(text: str | None) -> dt.date | None:
+    """``YYYY-MM-DD`` or None; anything else is a clear error."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {text!r}") from None
+
+
+def ensure_log(
+    log: Path | None,
+    scenario: str | None,
+    seed: str | None,
+    as_of: str | None,
+    scale: int | None,
+    *,
+    quiet: bool,
+) -> Path:
+    """The log to apply: ``--log`` as given, or the scenario generated into the default log."""
+    from engine.generate import default_log_path, generate_log
+
+    generating = scenario is not None or log is None
+    if not generating:
+        if seed is not None or as_of is not None or scale is not None:
+            raise ConfigError("--seed, --as-of and --scale need --scenario (they generate a log)")
+        assert log is not None
+        return log
+    name = scenario or DEFAULT_SCENARIO
+    path = log or default_log_path(name)
+    result = generate_log(name, path, seed=seed, as_of=parse_as_of(as_of), scale=scale)
+    if not quiet:
+        console.print(
+            f"generated {name} into {result.path}: {result.added} new commands, "
+            f"{result.skipped} already there",
+            markup=False,
+        )
+    return path

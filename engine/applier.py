@@ -1,0 +1,336 @@
+"""Apply: bring the database up to the log, exactly once, resumably, with an audit trail.
+
+pending = log - ledger, in log order, in batches of at most 1000 rows; each batch's
+target rows and ledger rows commit in one transaction. Reruns find nothing
+pending; a killed run resumes at the first uncommitted batch.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import psycopg
+import sqlalchemy as sa
+import structlog
+
+from engine.batch_sql import stage_name
+from engine.batch_writer import find_collisions, stage_batch, write_batch
+from engine.database import connect_engine, describe, resolve_database
+from engine.db_errors import translate_write_error
+from engine.log_scan import LogScan, iter_entries, scan_log
+from engine.planner import MAX_BATCH_ROWS, plan_batches
+from engine.retry import RetryPolicy, with_retry
+from engine.session import RunSession
+from engine.target_check import check_target_schema
+from ledger import store
+from ledger.logfile import LogReader
+from ledger.errors import (
+    CollisionError,
+    ProductionGuardError,
+    SeedctlError,
+    VerificationFailedError,
+)
+
+__all__ = ["ApplyObserver", "ApplyResult", "EntityTally", "apply_log"]
+
+log = structlog.get_logger("seedctl.apply")
+
+OUTCOMES = ("inserted", "updated", "unchanged", "skipped")
+
+
+class ApplyObserver(Protocol):
+    """Progress hooks for a UI; the engine never draws anything itself."""
+
+    def started(self, pending: Mapping[str, int]) -> None: ...
+
+    def advanced(self, entity: str, rows: int) -> None: ...
+
+    def finished(self) -> None: ...
+
+
+@dataclass
+class EntityTally:
+    """Per entity: commands in the log, what this run did with each, rows found after."""
+
+    commands: int = 0
+    already: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    expected_rows: int = 0
+    found_rows: int = 0
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did, for the summary table and ``--json``."""
+
+    tenant: str
+    scenario: str
+    log_path: str
+    log_digest: str
+    database: str
+    run_id: str | None
+    elapsed_s: float
+    entities: dict[str, EntityTally] = field(default_factory=dict)
+
+    @property
+    def written(self) -> int:
+        return sum(t.inserted + t.updated for t in self.entities.values())
+
+    @property
+    def pending(self) -> int:
+        return sum(t.commands - t.already for t in self.entities.values())
+
+
+def guard_production(conn: sa.Connection, *, allow_production: bool, action: str) -> None:
+    """Refuse to write to a database marked production unless explicitly allowed. Read-only."""
+    if store.get_environment(conn) == "production" and not allow_production:
+        raise ProductionGuardError(
+            f"this database is marked production; refusing to {action}. "
+            f"Pass --allow-production to {action} anyway, or mark it otherwise with "
+            "`seedctl env set staging`."
+        )
+
+
+def apply_log(
+    log_path: Path,
+    *,
+    database_url: str | None = None,
+    wait: bool = True,
+    allow_production: bool = False,
+    create_schema: bool | None = None,
+    observer: ApplyObserver | None = None,
+    retry: RetryPolicy | None = None,
+    max_rows: int = MAX_BATCH_ROWS,
+    lock_timeout_ms: int | None = None,
+    version: str = "0",
+) -> ApplyResult:
+    """Apply every pending command of ``log_path``. Writes target tables and the ledger.
+
+    Nothing is written if the log fails verification, names anything outside the
+    target schema, or a pending row collides with one seedctl did not write.
+    ``create_schema`` defaults to on for the embedded database only.
+    """
+    started = time.monotonic()
+    with LogReader(log_path) as reader:
+        tenant = reader.header.tenant
+    database = resolve_database(database_url)
+    with connect_engine(database.url) as engine:
+        session = RunSession(
+            engine,
+            tenant=tenant,
+            application_name="seedctl apply",
+            lock_timeout_ms=lock_timeout_ms,
+        )
+        try:
+            with session.transaction() as conn:
+                guard_production(conn, allow_production=allow_production, action="apply")
+            session.lock(wait=wait)
+            with session.transaction() as conn:
+                applied = store.applied_hashes(conn, tenant)
+            # Every line and every name is checked before the first write.
+            scan = scan_log(log_path, applied)
+            result = ApplyResult(
+                tenant=tenant,
+                scenario=scan.header.scenario,
+                log_path=str(scan.path),
+                log_digest=scan.digest,
+                database=describe(database.url),
+                run_id=None,
+                elapsed_s=0.0,
+            )
+            for entity in scan.scenario.entity_tables:
+                if scan.commands[entity]:
+                    result.entities[entity] = EntityTally(
+                        commands=scan.commands[entity],
+                        already=scan.done[entity],
+                        expected_rows=scan.rows[entity],
+                    )
+            with session.transaction() as conn:
+                store.ensure_ledger(conn)
+                store.mark_interrupted(conn, tenant)
+                if database.embedded if create_schema is None else create_schema:
+                    conn.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(hashtext('seedctl:target-ddl'))")
+                    )
+                    scan.scenario.metadata.create_all(conn, checkfirst=True)
+                check_target_schema(conn, scan.scenario.metadata)
+            pending = scan.pending
+            log.info("apply_planned", tenant=tenant, log=str(log_path), pending=sum(pending.values()))
+            if pending:
+                policy = retry or RetryPolicy()
+                with_retry(
+                    lambda: _preflight_collisions(session, scan, applied, pending, max_rows),
+                    policy=policy,
+                    what="collision check",
+                    on_retry=session.reconnect,
+                )
+                run_id = _run(
+                    session, scan, applied, pending, result, observer, policy, max_rows, version
+                )
+                result.run_id = str(run_id)
+            _check_counts(session, scan, result)
+        finally:
+            session.close()
+    result.elapsed_s = time.monotonic() - started
+    log.info(
+        "apply_finished",
+        tenant=tenant,
+        run_id=result.run_id,
+        written=result.written,
+        elapsed_s=round(result.elapsed_s, 3),
+    )
+    return result
+
+
+def _preflight_collisions(
+    session: RunSession,
+    scan: LogScan,
+    applied: set[bytes],
+    pending: Mapping[str, int],
+    max_rows: int,
+) -> None:
+    """Stop before the first write if any pending row collides (spec section 8's pre-seed check).
+
+    Only tables that already hold rows can collide, so a fresh database costs one
+    cheap ``EXISTS`` per table. Read-only: the stage rows go with the rollback.
+    """
+    tables = {scan.scenario.entity_tables[e] for e in pending}
+    with session.transaction() as conn:
+        occupied = {
+            t
+            for t in tables
+            if conn.execute(
+                sa.text(f"SELECT EXISTS (SELECT 1 FROM {_quoted(scan, t)})")
+            ).scalar_one()
+        }
+    if not occupied:
+        return
+    found: list[str] = []
+    with session.transaction() as conn:
+        for batch in plan_batches(iter_entries(scan.path), applied, max_rows=max_rows):
+            if batch.table not in occupied:
+                continue
+            spec = scan.allow.tables[batch.table]
+            statements = stage_batch(session, spec, batch)
+            found.extend(find_collisions(session, statements, batch))
+            conn.exec_driver_sql(f'TRUNCATE "{stage_name(spec)}"')
+            if len(found) >= 5:
+                break
+        conn.rollback()
+    session.staged.clear()  # the rollback took the stage tables it created with it
+    if found:
+        raise CollisionError(
+            "rows with the seed's natural key exist that seedctl did not write; "
+            "nothing was written:\n  " + "\n  ".join(found[:5])
+        )
+
+
+def _quoted(scan: LogScan, table: str) -> str:
+    spec = scan.allow.tables[table]
+    name = psycopg.sql.Identifier(*(p for p in (spec.schema, spec.name) if p))
+    return name.as_string(None)
+
+
+def _run(
+    session: RunSession,
+    scan: LogScan,
+    applied: set[bytes],
+    pending: Mapping[str, int],
+    result: ApplyResult,
+    observer: ApplyObserver | None,
+    retry: RetryPolicy,
+    max_rows: int,
+    version: str,
+) -> uuid.UUID:
+    with session.transaction() as conn:
+        run_id = store.start_run(
+            conn,
+            tenant=result.tenant,
+            kind="apply",
+            version=version,
+            log_digest=scan.digest,
+            scenario=scan.header.scenario,
+            params=scan.header.params,
+        )
+    tenant = result.tenant
+    log.info("run_started", run_id=str(run_id), tenant=tenant)
+    if observer:
+        observer.started(pending)
+    totals: Counter[str] = Counter()
+    try:
+        for batch in plan_batches(iter_entries(scan.path), applied, max_rows=max_rows):
+            spec = scan.allow.tables[batch.table]
+
+            def attempt(batch: object = batch, spec: object = spec) -> Counter[str]:
+                with session.transaction():
+                    return write_batch(session, spec, batch, tenant=tenant, run_id=str(run_id))  # type: ignore[arg-type]
+
+            try:
+                outcome = with_retry(
+                    attempt, policy=retry, what=f"batch {batch.table}", on_retry=session.reconnect
+                )
+            except (sa.exc.DBAPIError, psycopg.Error) as e:
+                translated = translate_write_error(e, table=batch.table, first_seq=batch.items[0].seq)
+                if translated is None:
+                    raise
+                raise translated from e
+            tally = result.entities[batch.entity]
+            for name in OUTCOMES:
+                setattr(tally, name, getattr(tally, name) + outcome[name])
+            totals.update(outcome)
+            log.debug("batch_applied", table=batch.table, rows=len(batch.items), **dict(outcome))
+            if observer:
+                observer.advanced(batch.entity, len(batch.items))
+    except BaseException:
+        _finish(session, run_id, "failed", totals)
+        raise
+    finally:
+        if observer:
+            observer.finished()
+    _finish(session, run_id, "succeeded", totals)
+    return run_id
+
+
+def _finish(session: RunSession, run_id: uuid.UUID, status: str, totals: Counter[str]) -> None:
+    try:
+        with session.transaction() as conn:
+            store.finish_run(conn, run_id, status=status, counts=dict(totals))
+    except (sa.exc.SQLAlchemyError, psycopg.Error, SeedctlError):
+        if status == "succeeded":
+            raise
+        log.warning("could_not_mark_run_failed", run_id=str(run_id))
+
+
+def _check_counts(session: RunSession, scan: LogScan, result: ApplyResult) -> None:
+    """Spec section 8's post-seed check: every row the log names is in the database."""
+    with session.transaction() as conn:
+        for entity, tally in result.entities.items():
+            table = scan.scenario.entity_tables[entity]
+            tally.found_rows = conn.execute(
+                sa.text(
+                    f"SELECT count(*) FROM {_quoted(scan, table)} "
+                    "WHERE id IN (SELECT row_id FROM seedctl.applied "
+                    "WHERE tenant = :tenant AND entity = :entity)"
+                ),
+                {"tenant": result.tenant, "entity": entity},
+            ).scalar_one()
+    missing = {
+        e: (t.expected_rows, t.found_rows)
+        for e, t in result.entities.items()
+        if t.found_rows != t.expected_rows
+    }
+    if missing:
+        lines = "\n  ".join(f"{e}: expected {exp}, found {got}" for e, (exp, got) in missing.items())
+        raise VerificationFailedError(
+            "post-seed check failed: the database does not hold every row the log names:\n  "
+            + lines
+        )

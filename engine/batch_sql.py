@@ -1,0 +1,151 @@
+"""The SQL of one batch, built from allow-listed names only, quoted as identifiers.
+
+Per batch: COPY the rows into a per-session temporary stage table, look for
+natural-key collisions, then one statement that skips commands the ledger already
+holds, takes the before-images, upserts (``ON CONFLICT (natural key) DO UPDATE ...
+WHERE ... IS DISTINCT FROM``, insert-only columns left alone) and writes the
+ledger rows, returning counts per outcome. Pure string building: nothing here
+touches a database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from psycopg import sql
+
+from engine.allowlist import TableSpec
+from engine.planner import Batch
+
+__all__ = ["BatchSql", "build_batch_sql", "qualified", "stage_name"]
+
+SEQ_COLUMN = "seedctl_seq"
+HASH_COLUMN = "seedctl_hash"
+
+
+def qualified(spec: TableSpec) -> sql.Composable:
+    """The target table as a quoted, schema-qualified identifier."""
+    if spec.schema:
+        return sql.Identifier(spec.schema, spec.name)
+    return sql.Identifier(spec.name)
+
+
+def stage_name(spec: TableSpec) -> str:
+    """A short, fixed temp-table name per target table (identifiers max out at 63 bytes)."""
+    digest = hashlib.sha256(f"{spec.schema}.{spec.name}".encode()).hexdigest()[:16]
+    return f"seedctl_stage_{digest}"
+
+
+@dataclass(frozen=True)
+class BatchSql:
+    """The statements for one batch shape."""
+
+    create_stage: sql.Composed
+    copy: sql.Composed
+    collisions: sql.Composed
+    upsert: sql.Composed
+
+
+def _key_match(spec: TableSpec, conflict: tuple[str, ...]) -> sql.Composable:
+    # Plain equality where the column cannot be NULL lets PostgreSQL hash-join on it;
+    # nullable key columns (an objective's scope) compare NULL-safely.
+    parts = []
+    for column in conflict:
+        op = "IS NOT DISTINCT FROM" if column in spec.nullable else "="
+        parts.append(
+            sql.SQL("t.{c} " + op + " s.{c}").format(c=sql.Identifier(column))
+        )
+    return sql.SQL(" AND ").join(parts)
+
+
+def build_batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
+    """Statements for ``batch`` against ``spec``; every name was checked by the allow-list."""
+    target = qualified(spec)
+    stage = sql.Identifier(stage_name(spec))
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in batch.columns)
+    updatable = [
+        c for c in batch.columns if c != "id" and c not in batch.conflict and c not in batch.insert_only
+    ]
+    if updatable:
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in updatable
+        )
+        current = sql.SQL(", ").join(sql.SQL("t.{c}").format(c=sql.Identifier(c)) for c in updatable)
+        proposed = sql.SQL(", ").join(
+            sql.SQL("EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in updatable
+        )
+        # t.id = EXCLUDED.id: never overwrite a row of the same natural key that another
+        # writer created; such a row falls through as "unchanged" with no image, which
+        # the NOT NULL on applied.after turns into an error (the collision check names it).
+        on_conflict = sql.SQL(
+            "DO UPDATE SET {assignments} WHERE t.id = EXCLUDED.id "
+            "AND ROW({current}) IS DISTINCT FROM ROW({proposed})"
+        ).format(assignments=assignments, current=current, proposed=proposed)
+    else:
+        on_conflict = sql.SQL("DO NOTHING")
+
+    create_stage = sql.SQL(
+        "CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+        "SELECT NULL::bigint AS {seq}, NULL::text AS {hash}, t.* FROM {target} t WITH NO DATA"
+    ).format(
+        stage=stage, seq=sql.Identifier(SEQ_COLUMN), hash=sql.Identifier(HASH_COLUMN), target=target
+    )
+    copy = sql.SQL("COPY {stage} ({seq}, {hash}, {columns}) FROM STDIN").format(
+        stage=stage, seq=sql.Identifier(SEQ_COLUMN), hash=sql.Identifier(HASH_COLUMN), columns=columns
+    )
+    key_text = sql.SQL(" || ', ' || ").join(
+        sql.SQL("{name} || '=' || coalesce(t.{c}::text, 'NULL')").format(
+            name=sql.Literal(c), c=sql.Identifier(c)
+        )
+        for c in batch.conflict
+    )
+    collisions = sql.SQL(
+        "SELECT s.id::text, t.id::text, {key_text} FROM {stage} s JOIN {target} t ON {match} "
+        "WHERE t.id <> s.id LIMIT 5"
+    ).format(key_text=key_text, stage=stage, target=target, match=_key_match(spec, batch.conflict))
+    upsert = sql.SQL(
+        """
+WITH fresh AS MATERIALIZED (
+    SELECT s.* FROM {stage} s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM seedctl.applied a
+        WHERE a.tenant = %(tenant)s AND a.command_hash = s.{hash}
+    )
+),
+prior AS MATERIALIZED (
+    -- No FOR UPDATE: it would skip rows the upsert below already touched in this
+    -- statement. The shared snapshot gives the image from before the statement.
+    SELECT t.id, to_jsonb(t) AS image FROM {target} t
+    WHERE t.id IN (SELECT id FROM fresh)
+),
+written AS (
+    INSERT INTO {target} AS t ({columns})
+    SELECT {columns} FROM fresh ORDER BY {seq}
+    ON CONFLICT ({conflict}) {on_conflict}
+    RETURNING t.id, (t.xmax = 0) AS inserted, to_jsonb(t) AS image
+),
+ledger AS (
+    INSERT INTO seedctl.applied
+        (tenant, command_hash, seq, entity, table_name, row_id, run_id, outcome, before, after)
+    SELECT %(tenant)s, f.{hash}, f.{seq}, %(entity)s, %(table)s, f.id, %(run_id)s,
+        CASE WHEN w.id IS NULL THEN 'unchanged' WHEN w.inserted THEN 'inserted' ELSE 'updated' END,
+        CASE WHEN w.inserted THEN NULL ELSE p.image END,
+        COALESCE(w.image, p.image)
+    FROM fresh f
+    LEFT JOIN written w ON w.id = f.id
+    LEFT JOIN prior p ON p.id = f.id
+    RETURNING outcome
+)
+SELECT outcome, count(*) FROM ledger GROUP BY outcome
+"""
+    ).format(
+        stage=stage,
+        target=target,
+        columns=columns,
+        conflict=sql.SQL(", ").join(sql.Identifier(c) for c in batch.conflict),
+        on_conflict=on_conflict,
+        seq=sql.Identifier(SEQ_COLUMN),
+        hash=sql.Identifier(HASH_COLUMN),
+    )
+    return BatchSql(create_stage=create_stage, copy=copy, collisions=collisions, upsert=upsert)
