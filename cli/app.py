@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from cli import apply_command, db_commands, inspect_commands, log_commands
+from cli import (
+    apply_command,
+    db_commands,
+    env_commands,
+    inspect_commands,
+    log_commands,
+    revert_command,
+)
 from cli.logs import configure_logging
 from cli.output import error_console
 from ledger.errors import SeedctlError
@@ -36,7 +43,9 @@ app = typer.Typer(
 )
 app.add_typer(log_commands.app, name="log")
 app.add_typer(db_commands.app, name="db")
+app.add_typer(env_commands.app, name="env")
 app.command("apply")(apply_command.apply)
+app.command("revert")(revert_command.revert_command)
 app.command("status")(inspect_commands.status)
 app.command("audit")(inspect_commands.audit)
 

@@ -93,7 +93,7 @@ def status(
                 report.log_digest = with_log.digest
             return report
         report.tenants = list(
-            conn.execute(sa.select(sa.distinct(store.runs.c.tenant)).order_by(store.runs.c.tenant))
+            conn.execute(sa.select(store.runs.c.tenant).distinct().order_by(store.runs.c.tenant))
             .scalars()
         )
         report.runs = _runs(conn, tenant, limit)

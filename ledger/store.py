@@ -72,7 +72,8 @@ runs = sa.Table(
     sa.Column("counts", JSONB),
     sa.CheckConstraint("kind IN ('apply', 'revert')", name="runs_kind"),
     sa.CheckConstraint(
-        "status IN ('running', 'succeeded', 'failed', 'interrupted')", name="runs_status"
+        "status IN ('running', 'succeeded', 'failed', 'interrupted', 'reverting', 'reverted')",
+        name="runs_status",
     ),
     sa.Index("runs_tenant_started", "tenant", "started_at"),
     comment="One row per apply or revert run: who, where, what log, how it ended.",
@@ -103,6 +104,14 @@ applied = sa.Table(
         "outcome IN ('inserted', 'updated', 'unchanged')", name="applied_outcome"
     ),
     sa.Index("applied_row", "tenant", "table_name", "row_id"),
+    # Revert deletes inserted rows newest first; this index hands it each page in order.
+    sa.Index(
+        "applied_inserted_order",
+        "tenant",
+        sa.text("applied_at DESC"),
+        sa.text("seq DESC"),
+        postgresql_where=sa.text("outcome = 'inserted'"),
+    ),
     sa.Index("applied_run", "run_id"),
     comment="One row per applied command: the audit trail and the resume point.",
 )

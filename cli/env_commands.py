@@ -1,0 +1,39 @@
+"""``seedctl env ...``: mark a database so that apply and revert treat production with care."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+
+from cli.options import DatabaseUrlOption, JsonOption
+from cli.output import console, print_json
+from engine import environment
+
+app = typer.Typer(help="Mark a database as development, staging or production.", no_args_is_help=True)
+
+
+class Environment(str, Enum):
+    development = "development"
+    staging = "staging"
+    production = "production"
+
+
+@app.command("set")
+def set_(name: Environment, database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
+    """Mark the database. On production, apply and revert need --allow-production."""
+    where = environment.set_environment(name.value, database_url=database_url)
+    if as_json:
+        print_json({"database": where, "environment": name.value})
+    else:
+        console.print(f"{where} is now marked {name.value}", markup=False)
+
+
+@app.command("show")
+def show(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
+    """Print the database's marking. Read-only."""
+    where, marked = environment.get_environment(database_url=database_url)
+    if as_json:
+        print_json({"database": where, "environment": marked})
+    else:
+        console.print(f"{where}: {marked or 'unmarked'}", markup=False)

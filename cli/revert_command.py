@@ -1,0 +1,92 @@
+"""``seedctl revert``: undo exactly what the ledger says the seed wrote."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.options import DatabaseUrlOption, JsonOption
+from cli.output import console, error_console, print_json, print_table
+from engine.reverter import RevertObserver, revert
+
+__all__ = ["revert_command"]
+
+
+class _Bar(RevertObserver):
+    def __init__(self) -> None:
+        from rich.progress import Progress
+
+        self._progress = Progress(console=error_console)
+        self._task = self._progress.add_task("revert", total=None)
+
+    def started(self, total_rows: int) -> None:
+        self._progress.update(self._task, total=total_rows)
+        self._progress.start()
+
+    def advanced(self, rows: int) -> None:
+        self._progress.advance(self._task, rows)
+
+    def finished(self) -> None:
+        self._progress.stop()
+
+
+def revert_command(
+    log: Annotated[
+        Path | None, typer.Option("--log", dir_okay=False, help="Revert the tenant this log seeds.")
+    ] = None,
+    tenant: Annotated[str | None, typer.Option(help="Revert this tenant (instead of --log).")] = None,
+    runs: Annotated[
+        int | None, typer.Option("--runs", min=1, help="Undo only the latest N apply runs.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Revert even rows someone changed after the seed wrote them.")
+    ] = False,
+    allow_production: Annotated[
+        bool, typer.Option("--allow-production", help="Revert even on a database marked production.")
+    ] = False,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Fail at once if another run holds the tenant's lock.")
+    ] = False,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Undo the seed, newest first: inserted rows deleted, updated rows restored, ledger rows removed.
+
+    Resumable: a killed revert finishes when run again. Exit codes: 0 done, 2 bad
+    option, 4 database unreachable, 6 lock busy (--no-wait), 7 production guard,
+    9 drift (rows changed since seeded; nothing reverted).
+    """
+    from cli.app import seedctl_version
+
+    observer = None if as_json or not error_console.is_terminal else _Bar()
+    result = revert(
+        database_url=database_url,
+        log_path=log,
+        tenant=tenant,
+        runs=runs,
+        force=force,
+        allow_production=allow_production,
+        wait=not no_wait,
+        observer=observer,
+        version=seedctl_version(),
+    )
+    if as_json:
+        print_json(dataclasses.asdict(result))
+        return
+    tables = sorted(set(result.deleted) | set(result.restored))
+    print_table(
+        f"revert {result.tenant} on {result.database}",
+        ["table", "deleted", "restored"],
+        [(t, result.deleted.get(t, 0), result.restored.get(t, 0)) for t in tables],
+    )
+    if not result.reverted_runs:
+        console.print("nothing to revert: the ledger holds no applied runs for this tenant", markup=False)
+    else:
+        console.print(
+            f"reverted {len(result.reverted_runs)} apply run(s) in {result.elapsed_s:.2f}s"
+            + (f"; ignored drift in {len(result.drift_ignored)} rows (--force)" if result.drift_ignored else ""),
+            markup=False,
+        )
