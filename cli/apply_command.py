@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.options import DatabaseUrlOption, JsonOption
+from cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
 from cli.output import console, print_json, print_table
 from cli.progress import observer_for
 from cli.scenario_options import AsOfOption, ScaleOption, ScenarioOption, SeedOption, ensure_log
@@ -53,6 +53,7 @@ def apply(
             min=0.001,
         ),
     ] = None,
+    batch_size: BatchSizeOption = 1000,
     as_json: JsonOption = False,
 ) -> None:
     """Apply every pending command of the log: target rows and ledger rows commit together.
@@ -71,6 +72,7 @@ def apply(
         allow_production=allow_production,
         create_schema=create_schema,
         observer=observer_for(as_json),
+        max_rows=batch_size,
         lock_timeout_ms=None if lock_timeout is None else int(lock_timeout * 1000),
         version=seedctl_version(),
     )
@@ -89,7 +91,7 @@ def render_apply(result: ApplyResult, as_json: bool) -> None:
         (e, t.commands, t.already, t.inserted, t.updated, t.unchanged, t.skipped, t.found_rows)
         for e, t in result.entities.items()
     ]
-    columns = ["entity", "commands", "done before", "inserted", "updated", "unchanged", "skipped", "rows"]
+    columns = ["entity", "commands", "before", "inserted", "updated", "unchanged", "skipped", "rows"]
     print_table(f"apply {result.log_path} -> {result.database}", columns, rows)
     if result.run_id is None:
         console.print(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["DatabaseUrlOption", "JsonOption", "LogPathOption"]
+__all__ = ["BatchSizeOption", "DatabaseUrlOption", "JsonOption", "LogPathOption"]
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the result as one JSON object on stdout.")
@@ -25,4 +25,13 @@ DatabaseUrlOption = Annotated[
 LogPathOption = Annotated[
     Path,
     typer.Option("--log", help="Path of the seed log (JSON Lines).", dir_okay=False),
+]
+BatchSizeOption = Annotated[
+    int,
+    typer.Option(
+        "--batch-size",
+        min=1,
+        max=1000,
+        help="Rows per transaction (spec section 7 caps it at 1000).",
+    ),
 ]

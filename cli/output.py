@@ -12,7 +12,8 @@ from rich.table import Table
 
 __all__ = ["console", "error_console", "print_json", "print_table"]
 
-console = Console(highlight=False, soft_wrap=True)
+# Off a terminal rich assumes 80 columns and squeezes tables; logs and pipes have room.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 error_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.options import DatabaseUrlOption, JsonOption
+from cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
 from cli.output import console, error_console, print_json, print_table
 from engine.reverter import RevertObserver, revert
 
@@ -51,6 +51,7 @@ def revert_command(
         bool, typer.Option("--no-wait", help="Fail at once if another run holds the tenant's lock.")
     ] = False,
     database_url: DatabaseUrlOption = None,
+    batch_size: BatchSizeOption = 1000,
     as_json: JsonOption = False,
 ) -> None:
     """Undo the seed, newest first: inserted rows deleted, updated rows restored, ledger rows removed.
@@ -71,6 +72,7 @@ def revert_command(
         allow_production=allow_production,
         wait=not no_wait,
         observer=observer,
+        page_rows=batch_size,
         version=seedctl_version(),
     )
     if as_json:

@@ -67,6 +67,7 @@ def build_batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
     updatable = [
         c for c in batch.columns if c != "id" and c not in batch.conflict and c not in batch.insert_only
     ]
+    on_conflict: sql.Composable
     if updatable:
         assignments = sql.SQL(", ").join(
             sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in updatable

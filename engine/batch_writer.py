@@ -76,7 +76,9 @@ def write_batch(
             statements.upsert,
             {"tenant": tenant, "entity": batch.entity, "table": batch.table, "run_id": run_id},
         )
-        counts: Counter[str] = Counter({str(outcome): int(n) for outcome, n in cur.fetchall()})
+        counts: Counter[str] = Counter()
+        for outcome, n in cur.fetchall():
+            counts[str(outcome)] = int(str(n))
     written = sum(counts.values())
     counts["skipped"] = len(batch.items) - written
     if counts["skipped"] < 0:

