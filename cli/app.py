@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
@@ -14,9 +14,13 @@ from cli import (
     apply_command,
     db_commands,
     env_commands,
+    generate_command,
     inspect_commands,
     log_commands,
+    plan_command,
     revert_command,
+    schema_commands,
+    verify_command,
 )
 from cli.logs import configure_logging
 from cli.output import error_console
@@ -43,19 +47,23 @@ app = typer.Typer(
 )
 app.add_typer(log_commands.app, name="log")
 app.add_typer(db_commands.app, name="db")
+app.add_typer(schema_commands.app, name="schema")
+app.command("generate")(generate_command.generate)
 app.add_typer(env_commands.app, name="env")
+app.command("plan")(plan_command.plan)
 app.command("apply")(apply_command.apply)
+app.command("verify")(verify_command.verify)
 app.command("revert")(revert_command.revert_command)
 app.command("status")(inspect_commands.status)
 app.command("audit")(inspect_commands.audit)
 
 
-class LogFormat(str, Enum):
+class LogFormat(StrEnum):
     console = "console"
     json = "json"
 
 
-class LogLevel(str, Enum):
+class LogLevel(StrEnum):
     debug = "debug"
     info = "info"
     warning = "warning"

@@ -18,6 +18,7 @@ __all__ = ["apply"]
 
 
 def apply(
+    *,
     log: Annotated[
         Path | None,
         typer.Option(
@@ -42,7 +43,8 @@ def apply(
         bool | None,
         typer.Option(
             "--create-schema/--no-create-schema",
-            help="Create the scenario's tables if missing [default: only on the embedded database].",
+            help="Create the scenario's tables if missing "
+            "[default: only on the embedded database].",
         ),
     ] = None,
     lock_timeout: Annotated[
@@ -91,7 +93,16 @@ def render_apply(result: ApplyResult, as_json: bool) -> None:
         (e, t.commands, t.already, t.inserted, t.updated, t.unchanged, t.skipped, t.found_rows)
         for e, t in result.entities.items()
     ]
-    columns = ["entity", "commands", "before", "inserted", "updated", "unchanged", "skipped", "rows"]
+    columns = [
+        "entity",
+        "commands",
+        "before",
+        "inserted",
+        "updated",
+        "unchanged",
+        "skipped",
+        "rows",
+    ]
     print_table(f"apply {result.log_path} -> {result.database}", columns, rows)
     if result.run_id is None:
         console.print(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import typer
 
@@ -10,17 +10,21 @@ from cli.options import DatabaseUrlOption, JsonOption
 from cli.output import console, print_json
 from engine import environment
 
-app = typer.Typer(help="Mark a database as development, staging or production.", no_args_is_help=True)
+app = typer.Typer(
+    help="Mark a database as development, staging or production.", no_args_is_help=True
+)
 
 
-class Environment(str, Enum):
+class Environment(StrEnum):
     development = "development"
     staging = "staging"
     production = "production"
 
 
 @app.command("set")
-def set_(name: Environment, database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
+def set_(
+    name: Environment, database_url: DatabaseUrlOption = None, as_json: JsonOption = False
+) -> None:
     """Mark the database. On production, apply and revert need --allow-production."""
     where = environment.set_environment(name.value, database_url=database_url)
     if as_json:

@@ -20,8 +20,10 @@ __all__ = ["audit", "status"]
 
 
 def status(
+    *,
     log: Annotated[
-        Path | None, typer.Option("--log", dir_okay=False, help="Also count this log's pending commands.")
+        Path | None,
+        typer.Option("--log", dir_okay=False, help="Also count this log's pending commands."),
     ] = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
     runs: Annotated[int, typer.Option(help="How many recent runs to list.")] = 10,
@@ -57,13 +59,18 @@ def status(
     entities = sorted(set(report.applied) | set(report.pending or {}))
     columns = ["entity", "applied"] + (["pending"] if report.pending is not None else [])
     rows = [
-        (e, report.applied.get(e, 0), *([report.pending.get(e, 0)] if report.pending is not None else []))
+        (
+            e,
+            report.applied.get(e, 0),
+            *([report.pending.get(e, 0)] if report.pending is not None else []),
+        )
         for e in entities
     ]
     print_table("commands per entity", columns, rows)
 
 
 def audit(
+    *,
     entity: Annotated[str | None, typer.Option(help="Only rows of this entity.")] = None,
     row_id: Annotated[str | None, typer.Option("--id", help="Only this row id (UUID).")] = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
@@ -92,7 +99,8 @@ def audit(
     for e in entries:
         console.print(
             f"{e.applied_at:%Y-%m-%d %H:%M:%S} {e.outcome:<9} {e.entity} {e.row_id} "
-            f"(seq {e.seq}, command {e.command_hash[:12]}, run {e.run_id} {e.run_kind}/{e.run_status})",
+            f"(seq {e.seq}, command {e.command_hash[:12]}, "
+            f"run {e.run_id} {e.run_kind}/{e.run_status})",
             markup=False,
         )
         if e.before is not None:

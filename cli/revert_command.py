@@ -34,18 +34,23 @@ class _Bar(RevertObserver):
 
 
 def revert_command(
+    *,
     log: Annotated[
         Path | None, typer.Option("--log", dir_okay=False, help="Revert the tenant this log seeds.")
     ] = None,
-    tenant: Annotated[str | None, typer.Option(help="Revert this tenant (instead of --log).")] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="Revert this tenant (instead of --log).")
+    ] = None,
     runs: Annotated[
         int | None, typer.Option("--runs", min=1, help="Undo only the latest N apply runs.")
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Revert even rows someone changed after the seed wrote them.")
+        bool,
+        typer.Option("--force", help="Revert even rows someone changed after the seed wrote them."),
     ] = False,
     allow_production: Annotated[
-        bool, typer.Option("--allow-production", help="Revert even on a database marked production.")
+        bool,
+        typer.Option("--allow-production", help="Revert even on a database marked production."),
     ] = False,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Fail at once if another run holds the tenant's lock.")
@@ -54,7 +59,7 @@ def revert_command(
     batch_size: BatchSizeOption = 1000,
     as_json: JsonOption = False,
 ) -> None:
-    """Undo the seed, newest first: inserted rows deleted, updated rows restored, ledger rows removed.
+    """Undo the seed newest first: inserted rows deleted, updated rows restored, ledger rows gone.
 
     Resumable: a killed revert finishes when run again. Exit codes: 0 done, 2 bad
     option, 4 database unreachable, 6 lock busy (--no-wait), 7 production guard,
@@ -85,10 +90,16 @@ def revert_command(
         [(t, result.deleted.get(t, 0), result.restored.get(t, 0)) for t in tables],
     )
     if not result.reverted_runs:
-        console.print("nothing to revert: the ledger holds no applied runs for this tenant", markup=False)
+        console.print(
+            "nothing to revert: the ledger holds no applied runs for this tenant", markup=False
+        )
     else:
         console.print(
             f"reverted {len(result.reverted_runs)} apply run(s) in {result.elapsed_s:.2f}s"
-            + (f"; ignored drift in {len(result.drift_ignored)} rows (--force)" if result.drift_ignored else ""),
+            + (
+                f"; ignored drift in {len(result.drift_ignored)} rows (--force)"
+                if result.drift_ignored
+                else ""
+            ),
             markup=False,
         )

@@ -24,18 +24,24 @@ __all__ = [
 DEFAULT_SCENARIO = "okr-demo"
 
 ScenarioOption = Annotated[
-    str | None, typer.Option("--scenario", help=f"Scenario to generate [default: {DEFAULT_SCENARIO}].")
+    str | None,
+    typer.Option("--scenario", help=f"Scenario to generate [default: {DEFAULT_SCENARIO}]."),
 ]
 SeedOption = Annotated[
-    str | None, typer.Option("--seed", help="Seed of the keyed randomness [default: the scenario's].")
+    str | None,
+    typer.Option("--seed", help="Seed of the keyed randomness [default: the scenario's]."),
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Date (YYYY-MM-DD) that check-in offsets count back from "
-                 "[default: today in Europe/London]."),
+    typer.Option(
+        "--as-of",
+        help="Date (YYYY-MM-DD) that check-in offsets count back from "
+        "[default: today in Europe/London].",
+    ),
 ]
 ScaleOption = Annotated[
-    int | None, typer.Option("--scale", help="Grow the tenant N-fold by the same rules [default: 1].")
+    int | None,
+    typer.Option("--scale", help="Grow the tenant N-fold by the same rules [default: 1]."),
 ]
 
 

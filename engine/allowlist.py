@@ -66,7 +66,9 @@ class AllowList:
                     f"scenario maps entity {entity!r} to table {table_name!r}, "
                     "which its metadata does not define"
                 )
-        self._checked: set[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = set()
+        self._checked: set[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = (
+            set()
+        )
 
     def check(self, command: Command, where: str) -> TableSpec:
         """The command's table spec, or :class:`UnknownNameError` naming ``where`` and the name."""

@@ -29,13 +29,13 @@ from engine.retry import RetryPolicy, with_retry
 from engine.session import RunSession
 from engine.target_check import check_target_schema
 from ledger import store
-from ledger.logfile import LogReader
 from ledger.errors import (
     CollisionError,
     ProductionGuardError,
     SeedctlError,
     VerificationFailedError,
 )
+from ledger.logfile import LogReader
 
 __all__ = ["ApplyObserver", "ApplyResult", "EntityTally", "apply_log"]
 
@@ -164,7 +164,9 @@ def apply_log(
                     scan.scenario.metadata.create_all(conn, checkfirst=True)
                 check_target_schema(conn, scan.scenario.metadata)
             pending = scan.pending
-            log.info("apply_planned", tenant=tenant, log=str(log_path), pending=sum(pending.values()))
+            log.info(
+                "apply_planned", tenant=tenant, log=str(log_path), pending=sum(pending.values())
+            )
             if pending:
                 policy = retry or RetryPolicy()
                 with_retry(
@@ -174,7 +176,15 @@ def apply_log(
                     on_retry=session.reconnect,
                 )
                 run_id = _run(
-                    session, scan, applied, pending, result, observer, policy, max_rows, version
+                    session,
+                    scan=scan,
+                    applied=applied,
+                    pending=pending,
+                    result=result,
+                    observer=observer,
+                    retry=policy,
+                    max_rows=max_rows,
+                    version=version,
                 )
                 result.run_id = str(run_id)
             _check_counts(session, scan, result)
@@ -242,6 +252,7 @@ def _quoted(scan: LogScan, table: str) -> str:
 
 def _run(
     session: RunSession,
+    *,
     scan: LogScan,
     applied: set[bytes],
     pending: Mapping[str, int],
@@ -279,7 +290,9 @@ def _run(
                     attempt, policy=retry, what=f"batch {batch.table}", on_retry=session.reconnect
                 )
             except (sa.exc.DBAPIError, psycopg.Error) as e:
-                translated = translate_write_error(e, table=batch.table, first_seq=batch.items[0].seq)
+                translated = translate_write_error(
+                    e, table=batch.table, first_seq=batch.items[0].seq
+                )
                 if translated is None:
                     raise
                 raise translated from e
@@ -329,7 +342,9 @@ def _check_counts(session: RunSession, scan: LogScan, result: ApplyResult) -> No
         if t.found_rows != t.expected_rows
     }
     if missing:
-        lines = "\n  ".join(f"{e}: expected {exp}, found {got}" for e, (exp, got) in missing.items())
+        lines = "\n  ".join(
+            f"{e}: expected {exp}, found {got}" for e, (exp, got) in missing.items()
+        )
         raise VerificationFailedError(
             "post-seed check failed: the database does not hold every row the log names:\n  "
             + lines

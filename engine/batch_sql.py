@@ -53,9 +53,7 @@ def _key_match(spec: TableSpec, conflict: tuple[str, ...]) -> sql.Composable:
     parts = []
     for column in conflict:
         op = "IS NOT DISTINCT FROM" if column in spec.nullable else "="
-        parts.append(
-            sql.SQL("t.{c} " + op + " s.{c}").format(c=sql.Identifier(column))
-        )
+        parts.append(sql.SQL("t.{c} " + op + " s.{c}").format(c=sql.Identifier(column)))
     return sql.SQL(" AND ").join(parts)
 
 
@@ -65,14 +63,18 @@ def build_batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
     stage = sql.Identifier(stage_name(spec))
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in batch.columns)
     updatable = [
-        c for c in batch.columns if c != "id" and c not in batch.conflict and c not in batch.insert_only
+        c
+        for c in batch.columns
+        if c != "id" and c not in batch.conflict and c not in batch.insert_only
     ]
     on_conflict: sql.Composable
     if updatable:
         assignments = sql.SQL(", ").join(
             sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in updatable
         )
-        current = sql.SQL(", ").join(sql.SQL("t.{c}").format(c=sql.Identifier(c)) for c in updatable)
+        current = sql.SQL(", ").join(
+            sql.SQL("t.{c}").format(c=sql.Identifier(c)) for c in updatable
+        )
         proposed = sql.SQL(", ").join(
             sql.SQL("EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in updatable
         )
@@ -93,7 +95,10 @@ def build_batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
         stage=stage, seq=sql.Identifier(SEQ_COLUMN), hash=sql.Identifier(HASH_COLUMN), target=target
     )
     copy = sql.SQL("COPY {stage} ({seq}, {hash}, {columns}) FROM STDIN").format(
-        stage=stage, seq=sql.Identifier(SEQ_COLUMN), hash=sql.Identifier(HASH_COLUMN), columns=columns
+        stage=stage,
+        seq=sql.Identifier(SEQ_COLUMN),
+        hash=sql.Identifier(HASH_COLUMN),
+        columns=columns,
     )
     key_text = sql.SQL(" || ', ' || ").join(
         sql.SQL("{name} || '=' || coalesce(t.{c}::text, 'NULL')").format(

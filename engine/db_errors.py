@@ -20,7 +20,9 @@ def _driver(error: BaseException) -> BaseException:
     return error
 
 
-def translate_write_error(error: BaseException, *, table: str, first_seq: int) -> SeedctlError | None:
+def translate_write_error(
+    error: BaseException, *, table: str, first_seq: int
+) -> SeedctlError | None:
     """A user-facing error for a failed batch write, or None if it is not one we know."""
     driver = _driver(error)
     if not isinstance(driver, psycopg.Error):

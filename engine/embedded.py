@@ -8,6 +8,7 @@ inside the data directory only, never on a TCP port.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -72,12 +73,13 @@ def start(home: Path | None = None, database: str = EMBEDDED_DATABASE) -> Embedd
 
 def _ensure_database(admin_url: str, database: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
-            try:
+            # A concurrent seedctl may make it first; that is fine.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # a concurrent seedctl made it first
 
 
 def stop(home: Path | None = None) -> bool:

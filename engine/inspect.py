@@ -93,8 +93,9 @@ def status(
                 report.log_digest = with_log.digest
             return report
         report.tenants = list(
-            conn.execute(sa.select(store.runs.c.tenant).distinct().order_by(store.runs.c.tenant))
-            .scalars()
+            conn.execute(
+                sa.select(store.runs.c.tenant).distinct().order_by(store.runs.c.tenant)
+            ).scalars()
         )
         report.runs = _runs(conn, tenant, limit)
         query = sa.select(store.applied.c.entity, sa.func.count()).group_by(store.applied.c.entity)

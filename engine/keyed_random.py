@@ -21,7 +21,7 @@ import struct
 from collections.abc import Sequence
 from typing import TypeVar
 
-__all__ = ["KeyedRandom", "between", "below", "cumulative", "weighted"]
+__all__ = ["KeyedRandom", "below", "between", "cumulative", "sample", "weighted"]
 
 T = TypeVar("T")
 
@@ -63,22 +63,49 @@ def weighted(lane: int, totals: tuple[int, ...]) -> int:
     raise AssertionError("unreachable: x < totals[-1]")  # pragma: no cover
 
 
+def sample(lane: int, n: int, k: int) -> list[int]:
+    """``k`` distinct indices below ``n``, in drawn order, from one lane.
+
+    The lane is read as a mixed-radix number (``n``, ``n - 1``, ...); with
+    ``n! / (n - k)!`` far below 2**64 the bias is negligible, so keep ``n <= 12``.
+    """
+    if not 0 <= k <= n <= 12:
+        raise ValueError("sample needs 0 <= k <= n <= 12")
+    remaining = list(range(n))
+    picked: list[int] = []
+    for size in range(n, n - k, -1):
+        lane, index = divmod(lane, size)
+        picked.append(remaining.pop(index))
+    return picked
+
+
 class KeyedRandom:
     """Draws for one seed. Stateless after construction: safe to share and call in any order."""
 
-    __slots__ = ("_base",)
+    __slots__ = ("_base", "_by_purpose")
 
     def __init__(self, seed: str) -> None:
         self._base = hashlib.blake2b(
             digest_size=32, key=hashlib.sha256(seed.encode()).digest(), person=_PERSON
         )
+        # The hash state after absorbing "purpose + NUL", copied for each key: a
+        # handful of purposes, reused millions of times.
+        self._by_purpose: dict[str, hashlib.blake2b] = {}
+
+    def _purpose_state(self, purpose: str) -> hashlib.blake2b:
+        state = self._by_purpose.get(purpose)
+        if state is None:
+            if "\x00" in purpose:
+                raise ValueError("a purpose must not contain NUL: it separates purpose from key")
+            state = self._base.copy()
+            state.update(purpose.encode() + b"\x00")
+            self._by_purpose[purpose] = state
+        return state
 
     def digest(self, key: str, purpose: str) -> bytes:
-        """The 32 raw bytes behind every other method."""
-        if "\x00" in purpose:
-            raise ValueError("a purpose must not contain NUL: it separates purpose from key")
-        h = self._base.copy()
-        h.update(f"{purpose}\x00{key}".encode())
+        """The 32 bytes of BLAKE2b(key=SHA-256(seed))(purpose + NUL + key): every draw's source."""
+        h = self._purpose_state(purpose).copy()
+        h.update(key.encode())
         return h.digest()
 
     def lanes(self, key: str, purpose: str) -> tuple[int, int, int, int]:
@@ -98,13 +125,13 @@ class KeyedRandom:
         """One element of ``items``, uniformly."""
         return items[below(self.lanes(key, purpose)[0], len(items))]
 
-    def shuffled(self, key: str, purpose: str, items: Sequence[str]) -> list[str]:
-        """``items`` in an order keyed by each item's own draw.
+    def shuffled(self, items: Sequence[str], purpose: str) -> list[str]:
+        """``items`` (natural keys themselves) in an order keyed by each item's own draw.
 
-        Each item's place depends only on (seed, key, purpose, item), so the relative
-        order of two items never changes when others are added or removed.
+        An item's place depends only on (seed, item, purpose), so the relative order
+        of two items never changes when others are added or removed.
         """
-        return sorted(items, key=lambda item: self.digest(f"{key}\x00{item}", purpose))
+        return sorted(items, key=lambda item: self.digest(item, purpose))
 
     def salt(self, key: str, purpose: str, size: int = 16) -> bytes:
         """``size`` (at most 32) pseudo-random bytes, e.g. a deterministic password salt."""

@@ -65,7 +65,9 @@ class RevertObserver:
         """Called at the end, success or not."""
 
 
-def _tenant_and_scenario(conn: sa.Connection, log_path: Path | None, tenant: str | None) -> tuple[str, str]:
+def _tenant_and_scenario(
+    conn: sa.Connection, log_path: Path | None, tenant: str | None
+) -> tuple[str, str]:
     if log_path is not None:
         with LogReader(log_path) as reader:
             return reader.header.tenant, reader.header.scenario
@@ -82,14 +84,20 @@ def _tenant_and_scenario(conn: sa.Connection, log_path: Path | None, tenant: str
     tenants = sorted({r.tenant for r in rows})
     if len(tenants) != 1:
         listed = ", ".join(tenants) or "none"
-        raise ConfigError(f"say which tenant to revert (--tenant or --log); the ledger holds: {listed}")
+        raise ConfigError(
+            f"say which tenant to revert (--tenant or --log); the ledger holds: {listed}"
+        )
     scenarios = sorted({r.scenario for r in rows if r.scenario})
     if len(scenarios) != 1:
-        raise ConfigError(f"tenant {tenants[0]!r} was seeded by several scenarios ({scenarios}); pass --log")
+        raise ConfigError(
+            f"tenant {tenants[0]!r} was seeded by several scenarios ({scenarios}); pass --log"
+        )
     return tenants[0], scenarios[0]
 
 
-def _target_runs(conn: sa.Connection, tenant: str, runs: int | None) -> tuple[list[uuid.UUID], bool]:
+def _target_runs(
+    conn: sa.Connection, tenant: str, runs: int | None
+) -> tuple[list[uuid.UUID], bool]:
     """Runs to revert, and whether this resumes an interrupted revert."""
     r = store.runs
     resuming = list(
@@ -129,7 +137,9 @@ def _tables_in_scope(
     for name in names:
         spec = allow.tables.get(name)
         if spec is None:  # the ledger names a table the scenario does not: never touch it
-            raise UnknownNameError(f"seedctl.applied names table {name!r}, not in the target schema")
+            raise UnknownNameError(
+                f"seedctl.applied names table {name!r}, not in the target schema"
+            )
         specs.append(spec)
     return specs
 
@@ -186,7 +196,9 @@ def revert(
         probe = engine.connect()
         try:
             if not store.ledger_exists(probe):
-                raise ConfigError(f"{describe(database.url)} has no seedctl ledger: nothing to revert")
+                raise ConfigError(
+                    f"{describe(database.url)} has no seedctl ledger: nothing to revert"
+                )
             tenant, scenario_name = _tenant_and_scenario(probe, log_path, tenant)
         finally:
             probe.close()
@@ -204,9 +216,13 @@ def revert(
                 specs = _tables_in_scope(conn, allow, tenant, run_ids)
                 drift = _drift(conn, specs, tenant, run_ids) if run_ids else []
                 total = conn.execute(
-                    sa.select(sa.func.count(sa.distinct(sa.tuple_(
-                        store.applied.c.table_name, store.applied.c.row_id
-                    )))).where(_in_scope(tenant, run_ids))
+                    sa.select(
+                        sa.func.count(
+                            sa.distinct(
+                                sa.tuple_(store.applied.c.table_name, store.applied.c.row_id)
+                            )
+                        )
+                    ).where(_in_scope(tenant, run_ids))
                 ).scalar_one()
             result = RevertResult(
                 tenant=tenant,
@@ -229,7 +245,11 @@ def revert(
                 log.info("resuming_revert", tenant=tenant, runs=[str(r) for r in run_ids])
             with session.transaction() as conn:
                 revert_run = store.start_run(
-                    conn, tenant=tenant, kind="revert", version=version, scenario=scenario_name,
+                    conn,
+                    tenant=tenant,
+                    kind="revert",
+                    version=version,
+                    scenario=scenario_name,
                     params={"runs": [str(r) for r in run_ids], "force": force},
                 )
                 conn.execute(
@@ -240,7 +260,16 @@ def revert(
             result.run_id = str(revert_run)
             observer.started(int(total))
             try:
-                _undo_all(session, specs, tenant, run_ids, result, observer, policy, page_rows)
+                _undo_all(
+                    session,
+                    specs=specs,
+                    tenant=tenant,
+                    run_ids=run_ids,
+                    result=result,
+                    observer=observer,
+                    policy=policy,
+                    page_rows=page_rows,
+                )
             except BaseException:
                 with session.transaction() as conn:
                     store.finish_run(conn, revert_run, status="failed", counts=_counts(result))
@@ -249,14 +278,21 @@ def revert(
                 observer.finished()
             with session.transaction() as conn:
                 conn.execute(
-                    store.runs.update().where(store.runs.c.run_id.in_(run_ids)).values(status="reverted")
+                    store.runs.update()
+                    .where(store.runs.c.run_id.in_(run_ids))
+                    .values(status="reverted")
                 )
                 store.finish_run(conn, revert_run, status="succeeded", counts=_counts(result))
         finally:
             session.close()
     result.elapsed_s = time.monotonic() - started
-    log.info("revert_finished", tenant=tenant, deleted=sum(result.deleted.values()),
-             restored=sum(result.restored.values()), elapsed_s=round(result.elapsed_s, 3))
+    log.info(
+        "revert_finished",
+        tenant=tenant,
+        deleted=sum(result.deleted.values()),
+        restored=sum(result.restored.values()),
+        elapsed_s=round(result.elapsed_s, 3),
+    )
     return result
 
 
@@ -266,6 +302,7 @@ def _counts(result: RevertResult) -> dict[str, dict[str, int]]:
 
 def _undo_all(
     session: RunSession,
+    *,
     specs: Sequence[TableSpec],
     tenant: str,
     run_ids: Sequence[uuid.UUID],
@@ -292,7 +329,10 @@ def _undo_all(
 
 
 def _restore_page(
-    session: RunSession, by_name: dict[str, TableSpec], params: dict[str, object], result: RevertResult
+    session: RunSession,
+    by_name: dict[str, TableSpec],
+    params: dict[str, object],
+    result: RevertResult,
 ) -> int:
     """Rows whose first reverted entry was an update: put the before-image back."""
     with session.transaction():
@@ -319,8 +359,10 @@ def _restore_page(
                 cur.execute(
                     sql.SQL(
                         "UPDATE {target} AS t SET {assign} FROM ("
-                        " SELECT DISTINCT ON (a.row_id) (jsonb_populate_record(NULL::{target}, a.before)).*"
-                        " FROM seedctl.applied a WHERE a.tenant = %(tenant)s AND a.run_id = ANY(%(runs)s)"
+                        " SELECT DISTINCT ON (a.row_id)"
+                        " (jsonb_populate_record(NULL::{target}, a.before)).*"
+                        " FROM seedctl.applied a"
+                        " WHERE a.tenant = %(tenant)s AND a.run_id = ANY(%(runs)s)"
                         " AND a.table_name = %(table)s AND a.row_id = ANY(%(ids)s)"
                         " ORDER BY a.row_id, a.applied_at, a.seq) r WHERE t.id = r.id"
                     ).format(target=qualified(spec), assign=assign),
@@ -332,7 +374,10 @@ def _restore_page(
 
 
 def _delete_page(
-    session: RunSession, by_name: dict[str, TableSpec], params: dict[str, object], result: RevertResult
+    session: RunSession,
+    by_name: dict[str, TableSpec],
+    params: dict[str, object],
+    result: RevertResult,
 ) -> int:
     """Rows a reverted run inserted, newest first: delete them and all their entries."""
     with session.transaction():
@@ -362,7 +407,10 @@ def _delete_page(
 
 
 def _drop_entries(
-    cur: psycopg.Cursor[tuple[object, ...]], params: dict[str, object], table: str, ids: list[object]
+    cur: psycopg.Cursor[tuple[object, ...]],
+    params: dict[str, object],
+    table: str,
+    ids: list[object],
 ) -> None:
     """Remove the reverted entries of these rows, in the same transaction as the rows."""
     cur.execute(
@@ -376,7 +424,9 @@ def _spec(by_name: dict[str, TableSpec], table: str) -> TableSpec:
     try:
         return by_name[table]
     except KeyError:
-        raise UnknownNameError(f"seedctl.applied names table {table!r}, not in the target schema") from None
+        raise UnknownNameError(
+            f"seedctl.applied names table {table!r}, not in the target schema"
+        ) from None
 
 
 def _group(rows: Sequence[tuple[str, object]]) -> dict[str, list[object]]:

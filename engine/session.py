@@ -7,6 +7,7 @@ went away with the old session.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -59,11 +60,10 @@ class RunSession:
 
     def reconnect(self, _error: BaseException | None = None) -> None:
         """Drop the (possibly dead) connection, open a new one, retake the lock."""
-        try:
+        # It is probably gone already; that is why we are here.
+        with contextlib.suppress(sa.exc.SQLAlchemyError, psycopg.Error):
             self.conn.invalidate()
             self.conn.close()
-        except (sa.exc.SQLAlchemyError, psycopg.Error):
-            pass  # it is already gone; that is why we are here
         self.staged.clear()  # temp tables died with the old session
         self.conn = self._open()
         if self._locked:
@@ -78,7 +78,5 @@ class RunSession:
             yield self.conn
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(sa.exc.SQLAlchemyError, psycopg.Error):
             self.conn.close()
-        except (sa.exc.SQLAlchemyError, psycopg.Error):
-            pass

@@ -15,7 +15,7 @@ them into the column's type.
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Final, Literal
 
 import msgspec
 
@@ -28,8 +28,9 @@ __all__ = [
     "command_hash",
 ]
 
-HASH_ALGORITHM = "sha256"
-CANONICAL_FORM = "json-sorted-compact-utf8/1"
+# Final, so that mypy reads them as the Literal types the log header declares.
+HASH_ALGORITHM: Final = "sha256"
+CANONICAL_FORM: Final = "json-sorted-compact-utf8/1"
 
 JsonScalar = str | int | bool | None
 

@@ -113,7 +113,9 @@ def objective_key(
 ) -> NaturalKey:
     """Objective: ``org:scopeType:scopeId:cycle:title``; tenant scope has ``scopeId = ""``."""
     if scope_type not in {"tenant", "workspace", "team"}:
-        raise ValueError(f"objective scope_type must be tenant, workspace or team, not {scope_type!r}")
+        raise ValueError(
+            f"objective scope_type must be tenant, workspace or team, not {scope_type!r}"
+        )
     if (scope_type == "tenant") != (scope_id is None):
         raise ValueError("a tenant-scope objective has no scope_id; the others need one")
     scope = "" if scope_id is None else str(scope_id)

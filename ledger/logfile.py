@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Final, Literal
 
 import msgspec
 
@@ -45,7 +45,7 @@ __all__ = [
     "verify_log",
 ]
 
-LOG_FORMAT = "seedctl-log/1"
+LOG_FORMAT: Final = "seedctl-log/1"
 _WRITE_BUFFER = 1 << 20
 
 
@@ -163,9 +163,9 @@ class LogReader:
         )
 
 
-def _open_log(path: Path) -> IO[bytes]:
+def _open_log(path: Path, mode: Literal["rb", "rb+"] = "rb") -> IO[bytes]:
     try:
-        return path.open("rb")
+        return path.open(mode)
     except FileNotFoundError:
         raise LogError("no such log file", path=str(path)) from None
     except IsADirectoryError:
@@ -176,12 +176,17 @@ def _open_log(path: Path) -> IO[bytes]:
 
 def _parse_header(raw: bytes, path: Path) -> LogHeader:
     where = {"path": str(path), "line": 1}
-    if not raw.endswith(b"\n"):
-        raise LogCorruptError("header line is torn (the file ends mid-line)", **where)  # type: ignore[arg-type]
+    torn = LogCorruptError("header line is torn (the file ends mid-line)", **where)  # type: ignore[arg-type]
     try:
         loose = msgspec.json.decode(raw)
     except msgspec.DecodeError:
+        # Only a cut-off JSON object is a torn header; any other one-line file
+        # without a final newline is simply not a log.
+        if not raw.endswith(b"\n") and raw.startswith(b"{"):
+            raise torn from None
         raise LogError("not a seedctl log (line 1 is not JSON)", **where) from None  # type: ignore[arg-type]
+    if not raw.endswith(b"\n"):
+        raise torn
     if not isinstance(loose, dict) or "format" not in loose:
         raise LogError("not a seedctl log (line 1 has no format field)", **where)  # type: ignore[arg-type]
     if loose["format"] != LOG_FORMAT:
@@ -251,7 +256,9 @@ class AppendResult:
     digest: str
 
 
-def append_commands(path: Path | str, header: LogHeader, commands: Iterable[Command]) -> AppendResult:
+def append_commands(
+    path: Path | str, header: LogHeader, commands: Iterable[Command]
+) -> AppendResult:
     """Write ``commands`` whose hash the log lacks, creating the log if needed.
 
     Writes the file. A new log is written beside the target and renamed into place,
@@ -339,33 +346,33 @@ def repair_torn_tail(path: Path | str) -> int:
     """Cut a torn last line (a crash mid-append) off the log; return the bytes removed.
 
     Writes the file, but only ever removes an incomplete final line: every complete
-    line is kept, and the log is verified again afterwards.
+    line is kept. The whole log is verified afterwards, also when nothing was cut,
+    so a log that is damaged in any other way is reported rather than passed.
     """
     path = Path(path)
-    data_len = path.stat().st_size
-    with path.open("rb+") as f:
-        if data_len == 0:
-            return 0
-        f.seek(max(0, data_len - 1))
-        if f.read(1) == b"\n":
-            return 0
-        # Walk back to the last newline; everything after it is the torn line.
-        pos = data_len
-        chunk = 1 << 16
-        cut = 0
-        while pos > 0:
-            start = max(0, pos - chunk)
-            f.seek(start)
-            block = f.read(pos - start)
-            idx = block.rfind(b"\n")
-            if idx >= 0:
-                cut = start + idx + 1
-                break
-            pos = start
-        if cut == 0:
-            raise LogCorruptError("the header itself is torn; nothing to keep", path=str(path), line=1)
-        f.truncate(cut)
-        f.flush()
-        os.fsync(f.fileno())
+    with _open_log(path, "rb+") as f:
+        data_len = f.seek(0, os.SEEK_END)
+        cut = data_len
+        if data_len:
+            f.seek(data_len - 1)
+            if f.read(1) != b"\n":
+                cut = _last_line_start(f, data_len, path)
+                f.truncate(cut)
+                f.flush()
+                os.fsync(f.fileno())
     verify_log(path)
     return data_len - cut
+
+
+def _last_line_start(f: IO[bytes], end: int, path: Path) -> int:
+    """Offset just after the last newline before ``end``: where the torn line starts."""
+    pos = end
+    chunk = 1 << 16
+    while pos > 0:
+        start = max(0, pos - chunk)
+        f.seek(start)
+        idx = f.read(pos - start).rfind(b"\n")
+        if idx >= 0:
+            return start + idx + 1
+        pos = start
+    raise LogCorruptError("the header itself is torn; nothing to keep", path=str(path), line=1)

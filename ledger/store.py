@@ -88,9 +88,7 @@ applied = sa.Table(
     sa.Column("entity", sa.Text, nullable=False),
     sa.Column("table_name", sa.Text, nullable=False),
     sa.Column("row_id", UUID(as_uuid=True), nullable=False),
-    sa.Column(
-        "run_id", UUID(as_uuid=True), sa.ForeignKey(runs.c.run_id), nullable=False
-    ),
+    sa.Column("run_id", UUID(as_uuid=True), sa.ForeignKey(runs.c.run_id), nullable=False),
     sa.Column("outcome", sa.Text, nullable=False),
     sa.Column("before", JSONB),
     sa.Column("after", JSONB, nullable=False),
@@ -100,9 +98,7 @@ applied = sa.Table(
         nullable=False,
         server_default=sa.text("clock_timestamp()"),
     ),
-    sa.CheckConstraint(
-        "outcome IN ('inserted', 'updated', 'unchanged')", name="applied_outcome"
-    ),
+    sa.CheckConstraint("outcome IN ('inserted', 'updated', 'unchanged')", name="applied_outcome"),
     sa.Index("applied_row", "tenant", "table_name", "row_id"),
     # Revert deletes inserted rows newest first; this index hands it each page in order.
     sa.Index(
@@ -120,9 +116,7 @@ applied = sa.Table(
 def ledger_exists(conn: sa.Connection) -> bool:
     """Whether the ledger schema is there. Read-only."""
     return bool(
-        conn.execute(
-            sa.text("SELECT to_regclass('seedctl.applied') IS NOT NULL")
-        ).scalar_one()
+        conn.execute(sa.text("SELECT to_regclass('seedctl.applied') IS NOT NULL")).scalar_one()
     )
 
 

@@ -30,7 +30,9 @@ TABLES = ["mini_orgs", "mini_people", "mini_memberships"]
 FAST_RETRY = RetryPolicy(attempts=6, base_delay=0.05, max_delay=0.2)
 
 
-def make_log(path: Path, *, scale: int = 30, as_of: dt.date = dt.date(2026, 1, 1), seed: str = "acme") -> Path:
+def make_log(
+    path: Path, *, scale: int = 30, as_of: dt.date = dt.date(2026, 1, 1), seed: str = "acme"
+) -> Path:
     params = ScenarioParams(seed=seed, as_of=as_of, scale=scale)
     header = LogHeader(
         scenario="mini", tenant=seed, params=params.as_header(), generator=MINI.version
@@ -39,7 +41,9 @@ def make_log(path: Path, *, scale: int = 30, as_of: dt.date = dt.date(2026, 1, 1
     return path
 
 
-def test_first_apply_inserts_every_row_and_records_each_command(database_url: str, tmp_path: Path) -> None:
+def test_first_apply_inserts_every_row_and_records_each_command(
+    database_url: str, tmp_path: Path
+) -> None:
     """A first apply inserts one row per command and writes one ledger row per command."""
     log = make_log(tmp_path / "mini.log", scale=30)
     result = apply_log(log, database_url=database_url, create_schema=True, max_rows=7)
@@ -50,11 +54,13 @@ def test_first_apply_inserts_every_row_and_records_each_command(database_url: st
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM seedctl.applied").fetchone() == (61,)
         assert conn.execute("SELECT status FROM seedctl.runs").fetchall() == [("succeeded",)]
-        assert conn.execute("SELECT count(*) FROM mini_people WHERE manager_id IS NULL").fetchone() == (1,)
+        assert conn.execute(
+            "SELECT count(*) FROM mini_people WHERE manager_id IS NULL"
+        ).fetchone() == (1,)
 
 
 def test_rerun_writes_no_row_at_all(database_url: str, tmp_path: Path) -> None:
-    """A second apply of the same log leaves every row's version (xmin) and the ledger as they were."""
+    """A second apply of the same log leaves every row's xmin and the ledger as they were."""
     log = make_log(tmp_path / "mini.log")
     apply_log(log, database_url=database_url, create_schema=True)
     versions, ledger = row_versions(database_url, TABLES), dump_ledger(database_url)
@@ -103,7 +109,7 @@ def test_insert_only_columns_survive_updates(database_url: str, tmp_path: Path) 
             ("edited in the app",)
         ]
         assert conn.execute(
-            "SELECT DISTINCT last_seen <= '2026-02-01' AND last_seen >= '2026-01-20' FROM mini_people"
+            "SELECT DISTINCT last_seen BETWEEN '2026-01-20' AND '2026-02-01' FROM mini_people"
         ).fetchall() == [(True,)]
 
 
@@ -112,7 +118,11 @@ def test_collision_with_a_row_seedctl_did_not_write_stops_before_any_write(
 ) -> None:
     """A person made by the app with the seed's email stops apply; nothing at all is written."""
     log = make_log(tmp_path / "mini.log", scale=10)
-    apply_log(make_log(tmp_path / "other.log", seed="other", scale=1), database_url=database_url, create_schema=True)
+    apply_log(
+        make_log(tmp_path / "other.log", seed="other", scale=1),
+        database_url=database_url,
+        create_schema=True,
+    )
     with psycopg.connect(database_url) as conn:
         org = conn.execute("SELECT id FROM mini_orgs").fetchone()
         assert org is not None
@@ -183,9 +193,17 @@ def test_unknown_column_is_refused_with_its_line(database_url: str, tmp_path: Pa
     log = make_log(tmp_path / "mini.log", scale=1)
     header = LogHeader(scenario="mini", tenant="acme", params={}, generator=MINI.version)
     bad = Command(
-        op="upsert", entity="org", table="mini_orgs", id="00000000-0000-0000-0000-000000000001",
-        key="x", values={"id": "00000000-0000-0000-0000-000000000001", "slug": "x", "name": "x",
-                         "evil; DROP TABLE mini_orgs": "1"},
+        op="upsert",
+        entity="org",
+        table="mini_orgs",
+        id="00000000-0000-0000-0000-000000000001",
+        key="x",
+        values={
+            "id": "00000000-0000-0000-0000-000000000001",
+            "slug": "x",
+            "name": "x",
+            "evil; DROP TABLE mini_orgs": "1",
+        },
         conflict=("slug",),
     )
     append_commands(log, header, [bad])
@@ -198,7 +216,7 @@ def test_unknown_column_is_refused_with_its_line(database_url: str, tmp_path: Pa
 def test_no_wait_fails_at_once_when_another_run_holds_the_tenant_lock(
     database_url: str, tmp_path: Path
 ) -> None:
-    """With wait off, a held tenant lock is a LockBusyError naming the holder; nothing is written."""
+    """With wait off, a held tenant lock is a LockBusyError; nothing is written."""
     log = make_log(tmp_path / "mini.log", scale=2)
     with psycopg.connect(database_url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s, hashtext('acme'))", (LOCK_CLASS,))
@@ -254,12 +272,19 @@ def test_lost_connection_is_retried_and_the_result_equals_an_uninterrupted_run(
     log = make_log(tmp_path / "mini.log", scale=40)
     observer = _TerminateOnce(database_url)
     result = apply_log(
-        log, database_url=database_url, create_schema=True, max_rows=10, observer=observer, retry=FAST_RETRY
+        log,
+        database_url=database_url,
+        create_schema=True,
+        max_rows=10,
+        observer=observer,
+        retry=FAST_RETRY,
     )
     assert observer.done
     assert result.written == 81
 
-    reference = with_database(server_url, database_url.rsplit("/", 1)[1].split("?")[0] + "_ref")
+    reference = with_database(
+        server_url, database_url.rsplit("/", 1)[1].split("?", maxsplit=1)[0] + "_ref"
+    )
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{reference.rsplit("/", 1)[1].split("?")[0]}"')
     try:
@@ -268,22 +293,30 @@ def test_lost_connection_is_retried_and_the_result_equals_an_uninterrupted_run(
         assert dump_ledger(database_url) == dump_ledger(reference)
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{reference.rsplit("/", 1)[1].split("?")[0]}" WITH (FORCE)')
+            conn.execute(
+                f'DROP DATABASE "{reference.rsplit("/", 1)[1].split("?")[0]}" WITH (FORCE)'
+            )
 
 
 def test_lock_timeout_on_a_locked_table_is_retried_until_it_is_free(
     database_url: str, tmp_path: Path
 ) -> None:
-    """55P03 (lock not available) is transient: apply backs off and succeeds once the table frees."""
+    """55P03 (lock not available) is transient: apply backs off and succeeds once it frees."""
     log = make_log(tmp_path / "mini.log", scale=3)
-    apply_log(make_log(tmp_path / "warm.log", seed="warm", scale=1), database_url=database_url, create_schema=True)
+    apply_log(
+        make_log(tmp_path / "warm.log", seed="warm", scale=1),
+        database_url=database_url,
+        create_schema=True,
+    )
     blocker = psycopg.connect(database_url)
     blocker.execute("LOCK TABLE mini_people IN ACCESS EXCLUSIVE MODE")
     timer = threading.Timer(0.8, blocker.rollback)
     timer.start()
     try:
         result = apply_log(
-            log, database_url=database_url, lock_timeout_ms=100,
+            log,
+            database_url=database_url,
+            lock_timeout_ms=100,
             retry=RetryPolicy(attempts=20, base_delay=0.05, max_delay=0.2),
         )
     finally:

@@ -51,16 +51,20 @@ def _consistent(url: str, tables: list[str]) -> tuple[int, int]:
     return rows, entries
 
 
-def _run_and_kill(args: list[str], env: dict[str, str], event: str, rng: random.Random, early: bool) -> int | None:
+def _run_and_kill(
+    args: list[str], env: dict[str, str], event: str, rng: random.Random, early: bool
+) -> int | None:
     """Start seedctl; SIGKILL it after its first ``event`` plus a few ms (or during start-up)."""
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     assert proc.stderr is not None
     if early:
         time.sleep(rng.uniform(0.05, 0.6))
     else:
         for line in proc.stderr:
             if event in line:
-                time.sleep(rng.uniform(0, 0.03))
+                time.sleep(rng.uniform(0, 0.01))
                 break
     if proc.poll() is not None:
         proc.stderr.read()
@@ -74,12 +78,14 @@ def _run_and_kill(args: list[str], env: dict[str, str], event: str, rng: random.
 @pytest.fixture
 def reference_url(server_url: str, database_url: str) -> Iterator[str]:
     """A second fresh database on the same server, for the uninterrupted run."""
-    name = database_url.rsplit("/", 1)[1].split("?")[0] + "_ref"
+    name = database_url.rsplit("/", 1)[1].split("?", maxsplit=1)[0] + "_ref"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield with_database(server_url, name)
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def test_apply_killed_at_24_points_resumes_to_the_uninterrupted_result(
@@ -88,7 +94,7 @@ def test_apply_killed_at_24_points_resumes_to_the_uninterrupted_result(
     """SIGKILL apply 24 times at spread points; the database stays consistent and ends equal."""
     log = okr_log(tmp_path / "okr.log")
     tables = okr_tables()
-    apply = _seedctl("apply", "--log", str(log), "--create-schema", "--batch-size", "60")
+    apply = _seedctl("apply", "--log", str(log), "--create-schema", "--batch-size", "40")
     reference_env = {**seedctl_env, "SEEDCTL_DATABASE_URL": reference_url}
     subprocess.run(apply, env=reference_env, check=True, capture_output=True)
 
@@ -105,9 +111,9 @@ def test_apply_killed_at_24_points_resumes_to_the_uninterrupted_result(
         kills += 1
     assert kills >= 20
     assert progress == sorted(progress)
-    assert len({p for p in progress if 0 < p}) >= 10, progress  # kills really spread over the run
+    assert len({p for p in progress if p > 0}) >= 10, progress  # kills really spread over the run
 
-    final = subprocess.run(apply, env=seedctl_env, capture_output=True, text=True)
+    final = subprocess.run(apply, env=seedctl_env, capture_output=True, text=True, check=False)
     assert final.returncode == 0, final.stderr
     assert dump_tables(database_url, tables) == dump_tables(reference_url, tables)
     assert dump_ledger(database_url) == dump_ledger(reference_url)
@@ -123,10 +129,12 @@ def test_revert_killed_at_20_points_finishes_with_the_database_as_before(
     log = okr_log(tmp_path / "okr.log")
     tables = okr_tables()
     subprocess.run(
-        _seedctl("apply", "--log", str(log), "--create-schema"), env=seedctl_env, check=True,
+        _seedctl("apply", "--log", str(log), "--create-schema"),
+        env=seedctl_env,
+        check=True,
         capture_output=True,
     )
-    revert = _seedctl("revert", "--log", str(log), "--batch-size", "50")
+    revert = _seedctl("revert", "--log", str(log), "--batch-size", "20")
     rng = random.Random(7)
     kills = 0
     for attempt in range(KILLS):
@@ -138,7 +146,7 @@ def test_revert_killed_at_20_points_finishes_with_the_database_as_before(
             break
         kills += 1
     assert kills >= 20
-    final = subprocess.run(revert, env=seedctl_env, capture_output=True, text=True)
+    final = subprocess.run(revert, env=seedctl_env, capture_output=True, text=True, check=False)
     assert final.returncode == 0, final.stderr
     assert _consistent(database_url, tables) == (0, 0)
 
@@ -146,15 +154,23 @@ def test_revert_killed_at_20_points_finishes_with_the_database_as_before(
 def test_concurrent_applies_never_duplicate_and_a_killed_run_leaves_no_lock(
     database_url: str, reference_url: str, seedctl_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """Two applies at once both succeed with one row per command; after kill -9, --no-wait runs at once."""
+    """Two applies at once make one row per command; after kill -9, --no-wait starts at once."""
     log = okr_log(tmp_path / "okr.log")
     tables = okr_tables()
     apply = _seedctl("apply", "--log", str(log), "--create-schema", "--batch-size", "100")
-    subprocess.run(apply, env={**seedctl_env, "SEEDCTL_DATABASE_URL": reference_url}, check=True,
-                   capture_output=True)
+    subprocess.run(
+        apply,
+        env={**seedctl_env, "SEEDCTL_DATABASE_URL": reference_url},
+        check=True,
+        capture_output=True,
+    )
 
-    first = subprocess.Popen(apply, env=seedctl_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    second = subprocess.Popen(apply, env=seedctl_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        apply, env=seedctl_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    second = subprocess.Popen(
+        apply, env=seedctl_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     assert first.wait(timeout=120) == 0
     assert second.wait(timeout=120) == 0
     assert dump_tables(database_url, tables) == dump_tables(reference_url, tables)
@@ -164,6 +180,8 @@ def test_concurrent_applies_never_duplicate_and_a_killed_run_leaves_no_lock(
     killed = _run_and_kill(apply, seedctl_env, "batch_applied", random.Random(1), early=False)
     assert killed is None
     started = time.monotonic()
-    after = subprocess.run([*apply, "--no-wait"], env=seedctl_env, capture_output=True, text=True)
+    after = subprocess.run(
+        [*apply, "--no-wait"], env=seedctl_env, capture_output=True, text=True, check=False
+    )
     assert after.returncode == 0, after.stderr
     assert time.monotonic() - started < 60

@@ -25,9 +25,14 @@ def _prepared(database_url: str, tmp_path: Path) -> Path:
     """Another tenant seeded first, and a pre-existing row that the seed will adopt and update."""
     import uuid
 
-    apply_log(make_log(tmp_path / "other.log", seed="other", scale=3), database_url=database_url,
-              create_schema=True)
-    person_id = str(uuid.uuid5(uuid.UUID("00000000-0000-5000-8000-00000000beef"), "person:p1@acme.test"))
+    apply_log(
+        make_log(tmp_path / "other.log", seed="other", scale=3),
+        database_url=database_url,
+        create_schema=True,
+    )
+    person_id = str(
+        uuid.uuid5(uuid.UUID("00000000-0000-5000-8000-00000000beef"), "person:p1@acme.test")
+    )
     with psycopg.connect(database_url) as conn:
         conn.execute(PEOPLE_BEFORE, (person_id,))
     assert MINI.name == "mini"
@@ -37,7 +42,7 @@ def _prepared(database_url: str, tmp_path: Path) -> Path:
 def test_revert_leaves_the_database_as_it_was_before_the_first_apply(
     database_url: str, tmp_path: Path
 ) -> None:
-    """Apply then revert: other tenants untouched, the adopted row restored (not deleted), ledger clean."""
+    """Apply, revert: other tenants untouched, the adopted row restored (not deleted), no ledger."""
     log = _prepared(database_url, tmp_path)
     before = dump_tables(database_url, TABLES)
     other_ledger = dump_ledger(database_url)
@@ -72,12 +77,16 @@ def test_revert_runs_1_undoes_only_the_latest_apply(database_url: str, tmp_path:
     assert again.entities["person"].updated == 12
 
 
-def test_drift_stops_revert_before_any_write_unless_forced(database_url: str, tmp_path: Path) -> None:
-    """A row edited after seeding is reported by id and nothing is reverted; --force reverts anyway."""
+def test_drift_stops_revert_before_any_write_unless_forced(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A row edited after seeding is reported by id and nothing reverted; --force reverts anyway."""
     log = make_log(tmp_path / "acme.log", scale=6)
     apply_log(log, database_url=database_url, create_schema=True)
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("UPDATE mini_people SET name = 'Edited' WHERE email = 'p2@acme.test' RETURNING id").fetchone()
+        row = conn.execute(
+            "UPDATE mini_people SET name = 'Edited' WHERE email = 'p2@acme.test' RETURNING id"
+        ).fetchone()
         assert row is not None
     snapshot = dump_tables(database_url, TABLES), dump_ledger(database_url)
     with pytest.raises(DriftError) as caught:
@@ -113,10 +122,15 @@ def test_an_interrupted_revert_resumes_and_finishes(database_url: str, tmp_path:
     log = make_log(tmp_path / "acme.log", scale=30)
     apply_log(log, database_url=database_url, create_schema=True)
     with pytest.raises(KeyboardInterrupt):
-        revert(database_url=database_url, log_path=log, page_rows=10, observer=_StopAfterFirstPage())
+        revert(
+            database_url=database_url, log_path=log, page_rows=10, observer=_StopAfterFirstPage()
+        )
     with psycopg.connect(database_url) as conn:
         left = conn.execute("SELECT count(*) FROM seedctl.applied").fetchone()
-        rows = conn.execute("SELECT (SELECT count(*) FROM mini_people) + (SELECT count(*) FROM mini_memberships) + (SELECT count(*) FROM mini_orgs)").fetchone()
+        rows = conn.execute(
+            "SELECT (SELECT count(*) FROM mini_people) + (SELECT count(*) FROM mini_memberships)"
+            " + (SELECT count(*) FROM mini_orgs)"
+        ).fetchone()
     assert left is not None and rows is not None
     assert left[0] == rows[0] == 61 - 10
     revert(database_url=database_url, log_path=log, runs=1)

@@ -19,7 +19,9 @@ def dump_tables(url: str, tables: list[str]) -> dict[str, list[Any]]:
                 out[table] = []
                 continue
             rows = conn.execute(
-                sql.SQL("SELECT to_jsonb(t)::text FROM {} t ORDER BY id").format(sql.Identifier(table))
+                sql.SQL("SELECT to_jsonb(t)::text FROM {} t ORDER BY id").format(
+                    sql.Identifier(table)
+                )
             ).fetchall()
             out[table] = [json.loads(r[0]) for r in rows]
     return out
@@ -40,6 +42,8 @@ def row_versions(url: str, tables: list[str]) -> dict[str, list[tuple[str, str]]
     with psycopg.connect(url) as conn:
         for table in tables:
             out[table] = conn.execute(
-                sql.SQL("SELECT id::text, xmin::text FROM {} ORDER BY id").format(sql.Identifier(table))
+                sql.SQL("SELECT id::text, xmin::text FROM {} ORDER BY id").format(
+                    sql.Identifier(table)
+                )
             ).fetchall()
     return out

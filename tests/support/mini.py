@@ -68,8 +68,13 @@ class MiniScenario:
         slug = params.seed
         org_id = _id("org", slug)
         yield Command(
-            op="upsert", entity="org", table="mini_orgs", id=org_id, key=slug,
-            values={"id": org_id, "slug": slug, "name": slug.title()}, conflict=("slug",),
+            op="upsert",
+            entity="org",
+            table="mini_orgs",
+            id=org_id,
+            key=slug,
+            values={"id": org_id, "slug": slug, "name": slug.title()},
+            conflict=("slug",),
         )
         person_ids = []
         for i in range(params.scale):
@@ -79,22 +84,35 @@ class MiniScenario:
             person_ids.append(pid)
             seen = params.as_of - dt.timedelta(days=i % 7)
             yield Command(
-                op="upsert", entity="person", table="mini_people", id=pid, key=email,
+                op="upsert",
+                entity="person",
+                table="mini_people",
+                id=pid,
+                key=email,
                 values={
-                    "id": pid, "org_id": org_id, "email": email, "name": f"Person {i}",
-                    "manager_id": manager, "password_hash": f"hash-of-{email}",
+                    "id": pid,
+                    "org_id": org_id,
+                    "email": email,
+                    "name": f"Person {i}",
+                    "manager_id": manager,
+                    "password_hash": f"hash-of-{email}",
                     "last_seen": seen.isoformat(),
                 },
-                conflict=("email",), insert_only=("password_hash",),
+                conflict=("email",),
+                insert_only=("password_hash",),
             )
         for i, pid in enumerate(person_ids):
             role = "lead" if i % 10 == 0 else "member"
             mid = _id("membership", pid, role)
             yield Command(
-                op="upsert", entity="membership", table="mini_memberships", id=mid,
+                op="upsert",
+                entity="membership",
+                table="mini_memberships",
+                id=mid,
                 key=f"{pid}:{role}",
                 values={"id": mid, "person_id": pid, "role": role, "note": "seeded"},
-                conflict=("person_id", "role"), insert_only=("note",),
+                conflict=("person_id", "role"),
+                insert_only=("note",),
             )
 
     def expected_counts(self, params: ScenarioParams) -> Mapping[str, int]:

@@ -1,0 +1,61 @@
+"""``seedctl generate``: write a scenario's commands to a log, or append the ones it lacks."""
+
+from __future__ import annotations
+
+from cli.options import JsonOption, LogPathOption
+from cli.output import console, print_json
+from cli.scenario_options import (
+    DEFAULT_SCENARIO,
+    AsOfOption,
+    ScaleOption,
+    ScenarioOption,
+    SeedOption,
+    parse_as_of,
+)
+from engine.generate import generate_log
+
+__all__ = ["generate"]
+
+
+def generate(
+    *,
+    log: LogPathOption,
+    scenario: ScenarioOption = None,
+    seed: SeedOption = None,
+    as_of: AsOfOption = None,
+    scale: ScaleOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate the scenario's seed commands into a log; append only those it lacks.
+
+    Writes the log file only, never a database. Same seed, as-of and scale: nothing
+    added. A later --as-of adds the check-ins it moves; a larger --scale the new people
+    and their objectives.
+    """
+    result = generate_log(
+        scenario or DEFAULT_SCENARIO, log, seed=seed, as_of=parse_as_of(as_of), scale=scale
+    )
+    summary = {
+        "path": str(result.path),
+        "scenario": result.scenario,
+        "tenant": result.tenant,
+        "generator": result.generator,
+        "params": result.params,
+        "created": result.created,
+        "added": result.added,
+        "skipped": result.skipped,
+        "total": result.total,
+        "digest": result.digest,
+        "elapsed_s": round(result.elapsed_s, 3),
+    }
+    if as_json:
+        print_json(summary)
+        return
+    action = "created" if result.created else "appended to"
+    params = ", ".join(f"{k}={v}" for k, v in result.params.items())
+    console.print(
+        f"{action} {result.path} ({result.scenario}, {params})\n"
+        f"added:   {result.added}\nskipped: {result.skipped}\n"
+        f"total:   {result.total}\ndigest:  {result.digest}",
+        markup=False,
+    )

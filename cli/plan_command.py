@@ -1,0 +1,111 @@
+"""``seedctl plan``: the dry run. What apply would do, counted per entity, writing nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.options import DatabaseUrlOption, JsonOption, LogPathOption
+from cli.output import console, print_json, print_table
+from engine.plan import PlanResult, plan_log
+from engine.plan_report import DEFAULT_REPORT_PATH
+
+__all__ = ["plan"]
+
+
+def plan(
+    *,  # keyword-only: typer passes options by name, and no call site can mix them up
+    log: LogPathOption,
+    report: Annotated[
+        Path,
+        typer.Option(
+            "--report",
+            dir_okay=False,
+            help="Where to write the markdown report (a file write, not a database write); "
+            "parent directories are created.",
+        ),
+    ] = DEFAULT_REPORT_PATH,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="Write no report file; print the result only.")
+    ] = False,
+    database_url: DatabaseUrlOption = None,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            max=1000,
+            help="Rows per batch, as given to apply's --batch-size, so the batches match.",
+        ),
+    ] = 1000,
+    as_json: JsonOption = False,
+) -> None:
+    """Dry run: count what apply would insert, update, leave unchanged or collide on. Read-only.
+
+    Every query runs in one READ ONLY transaction, so the database cannot change.
+    The only write is the report file (default docs/audit/SEED_DRY_RUN_REPORT.md,
+    under the current directory). Exit codes: 0 planned (also when rows would
+    collide: the report says so), 2 bad option, 3 bad log, 4 database
+    unreachable, 10 unknown table or column.
+    """
+    result = plan_log(
+        log,
+        database_url=database_url,
+        report_path=None if no_report else report,
+        max_rows=batch_size,
+    )
+    render_plan(result, as_json)
+
+
+def render_plan(result: PlanResult, as_json: bool) -> None:
+    """The per-entity table and notes, or one JSON object."""
+    if as_json:
+        payload = dataclasses.asdict(result)
+        payload.update(
+            pending=result.pending,
+            would_write=result.would_write,
+            would_collide=result.would_collide,
+        )
+        print_json(payload)
+        return
+    columns = [
+        "entity",
+        "commands",
+        "applied",
+        "pending",
+        "would insert",
+        "would update",
+        "unchanged",
+        "would collide",
+        "batches",
+    ]
+    rows = [
+        (
+            name,
+            e.commands,
+            e.applied,
+            e.pending,
+            e.would_insert,
+            e.would_update,
+            e.unchanged,
+            e.would_collide,
+            e.batches,
+        )
+        for name, e in result.entities.items()
+    ]
+    print_table(f"plan {result.log_path} -> {result.database}", columns, rows)
+    console.print(
+        f"{result.pending} commands pending in {result.batches} "
+        f"batch{'' if result.batches == 1 else 'es'}; apply would write "
+        f"{result.would_write} rows; nothing was written to the database",
+        markup=False,
+    )
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False)
+    for collision in result.collisions:
+        console.print(f"collision: {collision}", markup=False)
+    if result.report_path:
+        console.print(f"report written to {result.report_path}", markup=False)

@@ -1,0 +1,236 @@
+"""The ledger tables in a real PostgreSQL: schema, version check, environment mark, runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from engine.database import connect_engine
+from ledger.errors import ConfigError, LedgerSchemaError
+from ledger.store import (
+    LEDGER_SCHEMA_VERSION,
+    applied,
+    applied_hashes,
+    ensure_ledger,
+    finish_run,
+    get_environment,
+    ledger_exists,
+    runs,
+    set_environment,
+    start_run,
+)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    """An engine on this test's fresh, empty database."""
+    with connect_engine(database_url) as engine:
+        yield engine
+
+
+@pytest.fixture
+def ledger(engine: sa.Engine) -> sa.Engine:
+    """The engine, with the ledger tables created."""
+    with engine.begin() as conn:
+        ensure_ledger(conn)
+    return engine
+
+
+def ledger_tables(conn: sa.Connection) -> set[str]:
+    rows = conn.execute(
+        sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = 'seedctl'")
+    )
+    return set(rows.scalars())
+
+
+def meta_rows(conn: sa.Connection) -> dict[str, str]:
+    rows = conn.execute(sa.text("SELECT key, value FROM seedctl.meta"))
+    return {row.key: row.value for row in rows}
+
+
+def test_ensure_ledger_creates_schema_tables_and_version(engine: sa.Engine) -> None:
+    """ensure_ledger creates schema seedctl with meta, runs and applied, and the version row."""
+    with engine.begin() as conn:
+        assert not ledger_exists(conn)
+        ensure_ledger(conn)
+    with engine.connect() as conn:
+        assert ledger_exists(conn)
+        assert ledger_tables(conn) == {"meta", "runs", "applied"}
+        assert meta_rows(conn) == {"schema_version": str(LEDGER_SCHEMA_VERSION)}
+
+
+def test_ensure_ledger_twice_is_a_no_op(ledger: sa.Engine) -> None:
+    """A second ensure_ledger changes nothing and keeps a single version row."""
+    with ledger.begin() as conn:
+        ensure_ledger(conn)
+    with ledger.connect() as conn:
+        assert ledger_tables(conn) == {"meta", "runs", "applied"}
+        assert meta_rows(conn) == {"schema_version": str(LEDGER_SCHEMA_VERSION)}
+
+
+def race_to_create_the_ledger(engine: sa.Engine) -> list[BaseException]:
+    """Two threads, each in its own transaction, call ensure_ledger at the same moment."""
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def create() -> None:
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text("SELECT 1"))  # connected before the race starts
+                start.wait(timeout=30)
+                ensure_ledger(conn)
+        except BaseException as e:
+            errors.append(e)  # re-raised in the main thread through the caller's assert
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def test_ensure_ledger_concurrently_from_two_threads(engine: sa.Engine) -> None:
+    """Two sessions creating the ledger at the same moment both succeed (the lock serialises)."""
+    for _ in range(3):
+        assert race_to_create_the_ledger(engine) == []
+        with engine.begin() as conn:
+            assert ledger_tables(conn) == {"meta", "runs", "applied"}
+            assert meta_rows(conn) == {"schema_version": str(LEDGER_SCHEMA_VERSION)}
+            conn.execute(sa.text("DROP SCHEMA seedctl CASCADE"))
+
+
+def test_newer_ledger_version_is_refused(ledger: sa.Engine) -> None:
+    """A ledger written by a newer seedctl is refused with LedgerSchemaError (exit 11)."""
+    newer = LEDGER_SCHEMA_VERSION + 1
+    with ledger.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE seedctl.meta SET value = :v WHERE key = 'schema_version'"),
+            {"v": str(newer)},
+        )
+    with pytest.raises(LedgerSchemaError) as info, ledger.begin() as conn:
+        ensure_ledger(conn)
+    assert str(info.value) == (
+        f"the ledger in this database is version {newer}; this seedctl knows up to "
+        f"{LEDGER_SCHEMA_VERSION}. Upgrade seedctl."
+    )
+    assert info.value.exit_code == 11
+
+
+def test_environment_is_unset_and_read_only_on_a_fresh_database(engine: sa.Engine) -> None:
+    """get_environment on a database without a ledger is None and creates nothing."""
+    with engine.begin() as conn:
+        assert get_environment(conn) is None
+        assert not ledger_exists(conn)
+
+
+def test_set_and_get_environment(engine: sa.Engine) -> None:
+    """set_environment creates the ledger if needed, and the latest mark wins."""
+    with engine.begin() as conn:
+        set_environment(conn, "production")
+    with engine.begin() as conn:
+        assert get_environment(conn) == "production"
+        set_environment(conn, "staging")
+    with engine.connect() as conn:
+        assert get_environment(conn) == "staging"
+
+
+def test_unknown_environment_is_refused(ledger: sa.Engine) -> None:
+    """Only development, staging and production are accepted; the mark is left as it was."""
+    with ledger.begin() as conn:
+        set_environment(conn, "development")
+    with pytest.raises(ConfigError) as info, ledger.begin() as conn:
+        set_environment(conn, "prod")
+    assert str(info.value) == (
+        "environment must be one of development, staging, production, not 'prod'"
+    )
+    with ledger.connect() as conn:
+        assert get_environment(conn) == "development"
+
+
+def test_start_and_finish_run(ledger: sa.Engine) -> None:
+    """start_run records a running run with who and where; finish_run closes it with counts."""
+    with ledger.begin() as conn:
+        run_id = start_run(
+            conn,
+            tenant="puzzel-cx-demo",
+            kind="apply",
+            version="0.1.0",
+            log_digest="ab" * 32,
+            scenario="okr-demo",
+            params={"seed": "s", "as_of": "2025-11-03", "scale": 1},
+        )
+    with ledger.connect() as conn:
+        row = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).one()._asdict()
+        current_user = conn.execute(sa.text("SELECT current_user")).scalar_one()
+    assert isinstance(run_id, uuid.UUID)
+    assert row["status"] == "running"
+    assert row["finished_at"] is None
+    assert (row["tenant"], row["kind"], row["scenario"]) == ("puzzel-cx-demo", "apply", "okr-demo")
+    assert row["params"] == {"seed": "s", "as_of": "2025-11-03", "scale": 1}
+    assert (row["log_digest"], row["seedctl_version"]) == ("ab" * 32, "0.1.0")
+    assert row["db_user"] == current_user
+    assert row["host"]
+    assert row["started_at"].tzinfo is not None
+
+    with ledger.begin() as conn:
+        finish_run(conn, run_id, status="succeeded", counts={"inserted": 3, "updated": 0})
+    with ledger.connect() as conn:
+        done = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).one()._asdict()
+    assert done["status"] == "succeeded"
+    assert done["counts"] == {"inserted": 3, "updated": 0}
+    assert row["started_at"] <= done["finished_at"] <= dt.datetime.now(dt.UTC)
+
+
+def test_finish_of_an_unknown_run_is_refused(ledger: sa.Engine) -> None:
+    """finish_run must change exactly one row; an unknown run id is an error, not a no-op."""
+    missing = uuid.uuid4()
+    message = f"run {missing} is missing from seedctl.runs"
+    with pytest.raises(LedgerSchemaError, match=message), ledger.begin() as conn:
+        finish_run(conn, missing, status="failed", counts={})
+
+
+@pytest.mark.parametrize(("kind", "status"), [("seed", "running"), ("apply", "done")])
+def test_runs_refuse_unknown_kinds_and_statuses(ledger: sa.Engine, kind: str, status: str) -> None:
+    """The runs table's check constraints refuse kinds and statuses outside the documented sets."""
+    with pytest.raises(sa.exc.IntegrityError, match=r"runs_(kind|status)"), ledger.begin() as conn:
+        run_id = start_run(conn, tenant="t", kind=kind, version="0.1.0")
+        finish_run(conn, run_id, status=status, counts={})
+
+
+def test_applied_hashes_per_tenant(ledger: sa.Engine) -> None:
+    """applied_hashes returns the raw digests applied for one tenant only."""
+    with ledger.connect() as conn:
+        assert applied_hashes(conn, "a") == set()
+    digests = {"a": "1f" * 32, "b": "2e" * 32}
+    with ledger.begin() as conn:
+        for tenant, digest in digests.items():
+            run_id = start_run(conn, tenant=tenant, kind="apply", version="0.1.0")
+            conn.execute(
+                applied.insert().values(
+                    tenant=tenant,
+                    command_hash=digest,
+                    seq=1,
+                    entity="organization",
+                    table_name="organizations",
+                    row_id=uuid.uuid4(),
+                    run_id=run_id,
+                    outcome="inserted",
+                    after={"id": "x"},
+                )
+            )
+    with ledger.connect() as conn:
+        assert applied_hashes(conn, "a") == {bytes.fromhex(digests["a"])}
+        assert applied_hashes(conn, "c") == set()
+
+
+def test_applied_hashes_without_a_ledger(engine: sa.Engine) -> None:
+    """applied_hashes on a database without the ledger is empty and creates nothing."""
+    with engine.connect() as conn:
+        assert applied_hashes(conn, "a") == set()
+        assert not ledger_exists(conn)

@@ -1,0 +1,525 @@
+"""The log file: append, dedup and verify round trip, every fault the reader reports, repair,
+and the worked example of docs/log-format.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.commands import Command, command_hash
+from ledger.errors import LogCorruptError, LogError
+from ledger.ids import NaturalKey, organization_key, team_key, user_key, workspace_key
+from ledger.logfile import (
+    LogHeader,
+    LogReader,
+    append_commands,
+    repair_torn_tail,
+    verify_log,
+)
+from tests.test_commands import commands
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "log-format.md"
+
+HEADER = LogHeader(
+    scenario="okr-demo",
+    tenant="puzzel-cx-demo",
+    params={"seed": "s", "as_of": "2025-11-03", "scale": 1},
+    generator="test/1",
+)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sample_commands() -> list[Command]:
+    """Four fixed commands: an organisation, a user, a workspace and a team."""
+    org = organization_key("puzzel-cx-demo")
+    user = user_key("founder@puzzelcx.local")
+    ws = workspace_key(org.id, "sales")
+    team = team_key(ws.id, "enterprise-sales")
+
+    def upsert(entity: str, key: NaturalKey, values: dict[str, Any], conflict: str) -> Command:
+        row_id = str(key.id)
+        return Command(
+            op="upsert",
+            entity=entity,
+            table=f"{entity}s",
+            id=row_id,
+            key=key.text,
+            values={"id": row_id, **values},
+            conflict=(conflict,),
+        )
+
+    return [
+        upsert("organization", org, {"slug": "puzzel-cx-demo", "name": "Puzzel CX Demo"}, "slug"),
+        upsert("user", user, {"email": "founder@puzzelcx.local", "name": "Founder"}, "email"),
+        upsert("workspace", ws, {"slug": "sales", "name": "Sales"}, "slug"),
+        upsert("team", team, {"slug": "enterprise-sales", "name": "Enterprise Sales"}, "slug"),
+    ]
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    """A good log: header and the four sample commands (file lines 1 to 5)."""
+    path = tmp_path / "seed.log"
+    append_commands(path, HEADER, sample_commands())
+    return path
+
+
+def lines(path: Path) -> list[bytes]:
+    return path.read_bytes().split(b"\n")[:-1]
+
+
+def write_lines(path: Path, content: list[bytes]) -> None:
+    path.write_bytes(b"".join(line + b"\n" for line in content))
+
+
+def canonical(obj: dict[str, Any]) -> bytes:
+    """The documented canonical form, built with json rather than seedctl's encoder."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def rehash(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its ``hash`` recomputed from its body, as a careful forger would."""
+    body = {k: v for k, v in record.items() if k not in {"seq", "hash", "prev"}}
+    return {**record, "hash": sha256(canonical(body))}
+
+
+def assert_fault(path: Path, error: type[LogError], line: int | None, *what: str) -> None:
+    """verify_log raises exactly ``error``, naming ``path`` and ``line`` and saying ``what``."""
+    with pytest.raises(LogError) as info:
+        verify_log(path)
+    assert type(info.value) is error
+    assert info.value.path == str(path)
+    assert info.value.line == line
+    where = str(path) if line is None else f"{path}:{line}"
+    assert str(info.value).startswith(f"{where}: ")
+    for fragment in what:
+        assert fragment in str(info.value)
+
+
+# The round trip.
+
+
+def unique(batch: list[Command], seen: set[str]) -> list[Command]:
+    """The commands of ``batch`` whose hash is not in ``seen`` (updated), first occurrence kept."""
+    fresh = []
+    for command in batch:
+        if command_hash(command) not in seen:
+            seen.add(command_hash(command))
+            fresh.append(command)
+    return fresh
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(commands(), max_size=6), st.lists(commands(), max_size=6))
+def test_append_verify_round_trip(first: list[Command], second: list[Command]) -> None:
+    """Appended commands read back in order with counts and digest; re-appending adds nothing."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "seed.log"
+        seen: set[str] = set()
+        expected = unique(first + first, seen)
+
+        created = append_commands(path, HEADER, first + first)
+        summary = verify_log(path)
+        assert (created.created, created.added, created.skipped) == (
+            True,
+            len(expected),
+            2 * len(first) - len(expected),
+        )
+        assert summary.commands == created.total == len(expected)
+        assert summary.entities == Counter(c.entity for c in expected)
+        assert summary.digest == created.digest == sha256(lines(path)[-1])
+        assert summary.header == HEADER
+        with LogReader(path) as reader:
+            records = list(reader)
+        assert [c for _, c in records] == expected
+        assert [r.seq for r, _ in records] == list(range(1, len(expected) + 1))
+        assert [r.hash for r, _ in records] == [command_hash(c) for c in expected]
+
+        before = path.read_bytes()
+        again = append_commands(path, HEADER, first)
+        assert (again.created, again.added, again.skipped) == (False, 0, len(first))
+        assert again.digest == created.digest
+        assert path.read_bytes() == before
+
+        new = unique(second, seen)
+        extended = append_commands(path, HEADER, second + first)
+        after = verify_log(path)
+        assert path.read_bytes().startswith(before)
+        assert extended.added == len(new)
+        assert after.commands == extended.total == len(expected) + len(new)
+        assert after.entities == Counter(c.entity for c in expected + new)
+        assert after.digest == extended.digest
+        assert (after.digest != created.digest) == bool(new)
+
+
+def test_empty_log_digest_is_the_header_hash(tmp_path: Path) -> None:
+    """A log with no commands verifies, and its digest is the SHA-256 of the header line."""
+    path = tmp_path / "seed.log"
+    result = append_commands(path, HEADER, [])
+    summary = verify_log(path)
+    assert summary.commands == 0
+    assert summary.digest == result.digest == sha256(lines(path)[0])
+
+
+def test_the_header_is_never_rewritten(log: Path) -> None:
+    """Appending with other params (same scenario and tenant) keeps the original header line."""
+    header_line = lines(log)[0]
+    other = LogHeader(
+        scenario=HEADER.scenario,
+        tenant=HEADER.tenant,
+        params={**HEADER.params, "as_of": "2026-01-01"},
+        generator="test/2",
+    )
+    append_commands(log, other, [])
+    assert lines(log)[0] == header_line
+    assert verify_log(log).header == HEADER
+
+
+def test_failed_generation_leaves_no_log(tmp_path: Path) -> None:
+    """A new log is renamed into place only when complete: a failing generator leaves none."""
+    path = tmp_path / "seed.log"
+
+    def failing() -> Iterator[Command]:
+        yield sample_commands()[0]
+        raise RuntimeError("generator failed")
+
+    with pytest.raises(RuntimeError, match="generator failed"):
+        append_commands(path, HEADER, failing())
+    assert not path.exists()
+
+
+def test_failed_append_keeps_complete_lines(log: Path) -> None:
+    """A generator failing mid-append leaves the log valid, with the lines written before it."""
+    extra = Command(
+        op="upsert",
+        entity="cycle",
+        table="cycles",
+        id="c",
+        key="k",
+        values={"id": "c"},
+        conflict=(),
+    )
+
+    def failing() -> Iterator[Command]:
+        yield extra
+        raise RuntimeError("generator failed")
+
+    with pytest.raises(RuntimeError, match="generator failed"):
+        append_commands(log, HEADER, failing())
+    assert verify_log(log).commands == 5
+
+
+# Faults.
+
+
+def test_edited_value_with_hash_left_is_reported_on_its_line(log: Path) -> None:
+    """Changing a value but not the hash is reported on that line as a hash mismatch."""
+    content = lines(log)
+    content[2] = content[2].replace(b'"name":"Founder"', b'"name":"Boss"')
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 3, "hash does not match the command's content (edited?)")
+
+
+def test_edited_value_with_hash_recomputed_breaks_the_chain(log: Path) -> None:
+    """Changing a value and recomputing its hash is reported on the next line: chain broken."""
+    content = lines(log)
+    record = json.loads(content[2])
+    record["values"]["name"] = "Boss"
+    content[2] = canonical(rehash(record))
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 4, "chain broken: prev does not match line 3")
+
+
+def test_edited_header_breaks_the_chain(log: Path) -> None:
+    """Changing the header's tenant (canonically) is reported on line 2: chain broken."""
+    content = lines(log)
+    header = json.loads(content[0])
+    header["tenant"] = "someone-else"
+    content[0] = canonical(header)
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 2, "chain broken: prev does not match line 1")
+
+
+def test_reformatted_header_is_reported(log: Path) -> None:
+    """A header with the same content but not canonical (spaces) is reported on line 1."""
+    content = lines(log)
+    content[0] = json.dumps(json.loads(content[0])).encode()
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 1, "header is not in canonical form (edited?)")
+
+
+def test_edited_last_line_value_is_reported(log: Path) -> None:
+    """Changing a value on the last line, where no later prev covers it, fails its hash."""
+    content = lines(log)
+    content[-1] = content[-1].replace(b"Enterprise Sales", b"Enterprise Sails")
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 5, "hash does not match the command's content (edited?)")
+
+
+def test_reformatted_last_line_is_reported(log: Path) -> None:
+    """The last line re-encoded with spaces (same content, same hash) is not canonical."""
+    content = lines(log)
+    content[-1] = json.dumps(json.loads(content[-1])).encode()
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 5, "line is not in canonical form (edited?)")
+
+
+def test_reordered_keys_on_the_last_line_are_reported(log: Path) -> None:
+    """The last line with its keys in another order (compact, same hash) is not canonical."""
+    content = lines(log)
+    record = json.loads(content[-1])
+    content[-1] = json.dumps(dict(reversed(record.items())), separators=(",", ":")).encode()
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 5, "line is not in canonical form (edited?)")
+
+
+def test_forged_last_line_changes_the_digest(log: Path) -> None:
+    """A last line edited with a recomputed hash verifies, but under another digest."""
+    digest = verify_log(log).digest
+    content = lines(log)
+    record = json.loads(content[-1])
+    record["values"]["name"] = "Forged"
+    content[-1] = canonical(rehash(record))
+    write_lines(log, content)
+    assert verify_log(log).digest != digest
+
+
+def test_bad_hash_is_reported(log: Path) -> None:
+    """A line whose hash field was replaced is reported on that line."""
+    content = lines(log)
+    record = json.loads(content[1])
+    record["hash"] = "0" * 64
+    content[1] = canonical(record)
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 2, "hash does not match the command's content (edited?)")
+
+
+def test_float_value_is_reported(log: Path) -> None:
+    """A float value in a line (not canonical across languages) is refused on that line."""
+    content = lines(log)
+    record = json.loads(content[3])
+    record["values"]["name"] = 1.5
+    content[3] = canonical(rehash(record))
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 4, ": not a valid command: ", "got `float`")
+
+
+def test_removed_line_is_reported(log: Path) -> None:
+    """A line removed from the middle is reported where the seq numbers go wrong."""
+    content = lines(log)
+    del content[2]
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 3, "seq is 3, expected 2 (lines reordered or removed?)")
+
+
+def test_swapped_lines_are_reported(log: Path) -> None:
+    """Two swapped lines are reported at the first of them."""
+    content = lines(log)
+    content[2], content[3] = content[3], content[2]
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 3, "seq is 3, expected 2 (lines reordered or removed?)")
+
+
+def test_blank_line_is_reported(log: Path) -> None:
+    """A blank line among the commands is reported as not JSON on its line."""
+    content = lines(log)
+    content.insert(3, b"")
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 4, "not valid JSON")
+
+
+@pytest.mark.parametrize("keep", [1, 0.5, -1], ids=["one byte", "half", "all but newline"])
+def test_torn_last_line_is_reported_and_repaired(log: Path, keep: float) -> None:
+    """A file cut mid-line is torn at its last line; repair cuts only that and verifies."""
+    content = lines(log)
+    good = b"".join(line + b"\n" for line in content[:-1])
+    last = content[-1]
+    part = last[: int(len(last) * keep)] if keep != -1 else last
+    log.write_bytes(good + part)
+    assert_fault(log, LogCorruptError, 5, "last line is torn: the file ends mid-line")
+
+    assert repair_torn_tail(log) == len(part)
+    assert log.read_bytes() == good
+    summary = verify_log(log)
+    assert summary.commands == 3
+    assert summary.digest == sha256(content[-2])
+
+
+def test_repair_of_a_good_log_changes_nothing(log: Path) -> None:
+    """repair on a log whose last line is complete removes nothing."""
+    before = log.read_bytes()
+    assert repair_torn_tail(log) == 0
+    assert log.read_bytes() == before
+
+
+def test_repair_reports_other_faults(log: Path) -> None:
+    """repair on a log damaged other than by a torn tail reports the fault, not success."""
+    content = lines(log)
+    content[2] = content[2].replace(b'"name":"Founder"', b'"name":"Boss"')
+    write_lines(log, content)
+    with pytest.raises(LogCorruptError, match=r":3: hash does not match"):
+        repair_torn_tail(log)
+
+
+def test_repair_of_a_torn_header_is_refused(tmp_path: Path) -> None:
+    """A file holding only part of a header has nothing to keep: reported on line 1."""
+    path = tmp_path / "seed.log"
+    path.write_bytes(b'{"canonical":"json-sorted')
+    assert_fault(path, LogCorruptError, 1, "header line is torn")
+    with pytest.raises(LogCorruptError, match="header itself is torn"):
+        repair_torn_tail(path)
+    assert path.read_bytes() == b'{"canonical":"json-sorted'
+
+
+@pytest.mark.parametrize("name", ["missing.log", "directory"])
+def test_repair_of_missing_file_or_directory_is_a_log_error(tmp_path: Path, name: str) -> None:
+    """repair names the path of a missing file or a directory instead of crashing."""
+    (tmp_path / "directory").mkdir()
+    with pytest.raises(LogError, match=r"(no such log file|is a directory)"):
+        repair_torn_tail(tmp_path / name)
+
+
+def test_wrong_format_version_is_refused(log: Path) -> None:
+    """A header of another format version is refused on line 1, naming both versions."""
+    content = lines(log)
+    header = json.loads(content[0])
+    header["format"] = "seedctl-log/2"
+    content[0] = canonical(header)
+    write_lines(log, content)
+    assert_fault(
+        log,
+        LogError,
+        1,
+        "unsupported log format 'seedctl-log/2'; this seedctl reads 'seedctl-log/1'",
+    )
+
+
+def test_unknown_header_field_is_refused(log: Path) -> None:
+    """A header with an unknown field is refused on line 1."""
+    content = lines(log)
+    content[0] = canonical({**json.loads(content[0]), "extra": 1})
+    write_lines(log, content)
+    assert_fault(log, LogError, 1, "bad header: Object contains unknown field `extra`")
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "what"),
+    [
+        (b"hello world\nsecond line\n", LogError, "not a seedctl log (line 1 is not JSON)"),
+        (b"just one line of text", LogError, "not a seedctl log (line 1 is not JSON)"),
+        (b"[1, 2, 3]\n", LogError, "not a seedctl log (line 1 has no format field)"),
+        (b'{"name": "package.json"}\n', LogError, "not a seedctl log (line 1 has no format field)"),
+        (b"", LogError, "empty file, not a seedctl log"),
+    ],
+    ids=["plain text", "text without newline", "JSON array", "other JSON object", "empty"],
+)
+def test_not_a_log_is_refused(
+    tmp_path: Path, content: bytes, error: type[LogError], what: str
+) -> None:
+    """A file that is not a seedctl log is refused on line 1, saying so."""
+    path = tmp_path / "not.log"
+    path.write_bytes(content)
+    assert_fault(path, error, 1, what)
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    """A directory given as the log is refused, naming it."""
+    assert_fault(tmp_path, LogError, None, "is a directory, not a log file")
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    """A missing log is refused, naming its path."""
+    assert_fault(tmp_path / "missing.log", LogError, None, "no such log file")
+
+
+@pytest.mark.parametrize("field", ["scenario", "tenant"])
+def test_appending_to_a_foreign_log_is_refused(log: Path, field: str) -> None:
+    """A log of another scenario or tenant is never appended to; the file is unchanged."""
+    before = log.read_bytes()
+    other = msgspec.structs.replace(HEADER, **{field: "other"})
+    with pytest.raises(LogError) as info:
+        append_commands(log, other, sample_commands()[:1])
+    assert type(info.value) is LogError
+    have = getattr(HEADER, field)
+    assert str(info.value) == (
+        f"{log}:1: log is for {field} {have!r}, not 'other'; use another --log path"
+    )
+    assert log.read_bytes() == before
+
+
+def test_appending_to_a_damaged_log_is_refused(log: Path) -> None:
+    """A torn or edited log is verified first and never appended to."""
+    log.write_bytes(log.read_bytes()[:-5])
+    before = log.read_bytes()
+    with pytest.raises(LogCorruptError, match=r":5: last line is torn"):
+        append_commands(log, HEADER, sample_commands())
+    assert log.read_bytes() == before
+
+
+def test_summary_needs_a_complete_read(log: Path) -> None:
+    """LogReader.summary() before iterating is a programming error, not a wrong digest."""
+    with LogReader(log) as reader, pytest.raises(RuntimeError, match="complete iteration"):
+        reader.summary()
+
+
+# docs/log-format.md.
+
+
+def doc_section(title: str) -> str:
+    text = DOCS.read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+def test_worked_example_in_the_docs(tmp_path: Path) -> None:
+    """The doc's example log verifies, is what seedctl writes, and every shown output is true."""
+    section = doc_section("Worked example")
+    example = re.search(r"<!-- example\.log:.*?-->\n```json\n(.*?)```", section, re.S)
+    assert example, "the worked example's log block is missing"
+    path = tmp_path / "example.log"
+    path.write_text(example.group(1))
+
+    summary = verify_log(path)
+    assert summary.commands == 2
+    assert summary.digest in section
+
+    # The same header and commands, written by seedctl now, give the same bytes.
+    with LogReader(path) as reader:
+        regenerated = [command for _, command in reader]
+    append_commands(tmp_path / "again.log", summary.header, regenerated)
+    assert (tmp_path / "again.log").read_bytes() == path.read_bytes()
+
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    ran = 0
+    for block in re.findall(r"```console\n(.*?)```", section, re.S):
+        for command, expected in re.findall(r"^\$ (.*)\n((?:(?!\$ ).*\n)*)", block, re.M):
+            result = subprocess.run(
+                ["bash", "-c", command],
+                check=False,
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                timeout=60,
+            )
+            assert result.stdout.decode() == expected, f"$ {command}"
+            ran += 1
+    assert ran >= 10, "the worked example lost its shell commands"
