@@ -104,7 +104,14 @@ def render_apply(result: ApplyResult, as_json: bool) -> None:
         "rows",
     ]
     print_table(f"apply {result.log_path} -> {result.database}", columns, rows)
-    if result.run_id is None:
+    if result.unchanged_since_run is not None:
+        console.print(
+            f"nothing to apply: the log is unchanged since run {result.unchanged_since_run}, "
+            "which applied all of it; no table was written "
+            f"({result.elapsed_s:.2f}s). `seedctl verify` re-checks the rows.",
+            markup=False,
+        )
+    elif result.run_id is None:
         console.print(
             f"nothing to apply: all {sum(t.commands for t in result.entities.values())} commands "
             f"are already in the ledger; no table was written ({result.elapsed_s:.2f}s)",

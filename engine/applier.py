@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 import sqlalchemy as sa
@@ -35,7 +35,7 @@ from ledger.errors import (
     SeedctlError,
     VerificationFailedError,
 )
-from ledger.logfile import LogReader
+from ledger.logfile import LogReader, file_sha256
 
 __all__ = ["ApplyObserver", "ApplyResult", "EntityTally", "apply_log"]
 
@@ -65,7 +65,7 @@ class EntityTally:
     unchanged: int = 0
     skipped: int = 0
     expected_rows: int = 0
-    found_rows: int = 0
+    found_rows: int | None = 0
 
 
 @dataclass
@@ -80,6 +80,9 @@ class ApplyResult:
     run_id: str | None
     elapsed_s: float
     entities: dict[str, EntityTally] = field(default_factory=dict)
+    unchanged_since_run: str | None = None
+    """Set when the log file is byte-identical to the one the last successful apply
+    covered whole: then nothing was scanned, written or re-counted."""
 
     @property
     def written(self) -> int:
@@ -122,6 +125,7 @@ def apply_log(
     started = time.monotonic()
     with LogReader(log_path) as reader:
         tenant = reader.header.tenant
+    log_sha = file_sha256(log_path)
     database = resolve_database(database_url)
     with connect_engine(database.url) as engine:
         session = RunSession(
@@ -134,6 +138,10 @@ def apply_log(
             with session.transaction() as conn:
                 guard_production(conn, allow_production=allow_production, action="apply")
             session.lock(wait=wait)
+            with session.transaction() as conn:
+                unchanged = _unchanged_since_last_apply(conn, tenant, log_sha)
+            if unchanged is not None:
+                return _nothing_to_do(unchanged, log_path, tenant, describe(database.url), started)
             with session.transaction() as conn:
                 applied = store.applied_hashes(conn, tenant)
             # Every line and every name is checked before the first write.
@@ -177,6 +185,7 @@ def apply_log(
                 )
                 run_id = _run(
                     session,
+                    log_sha=log_sha,
                     scan=scan,
                     applied=applied,
                     pending=pending,
@@ -253,6 +262,7 @@ def _quoted(scan: LogScan, table: str) -> str:
 def _run(
     session: RunSession,
     *,
+    log_sha: str,
     scan: LogScan,
     applied: set[bytes],
     pending: Mapping[str, int],
@@ -269,6 +279,7 @@ def _run(
             kind="apply",
             version=version,
             log_digest=scan.digest,
+            log_file_sha256=log_sha,
             scenario=scan.header.scenario,
             params=scan.header.params,
         )
@@ -309,18 +320,75 @@ def _run(
     finally:
         if observer:
             observer.finished()
-    _finish(session, run_id, "succeeded", totals)
+    _finish(session, run_id, "succeeded", totals, scan)
     return run_id
 
 
-def _finish(session: RunSession, run_id: uuid.UUID, status: str, totals: Counter[str]) -> None:
+def _finish(
+    session: RunSession,
+    run_id: uuid.UUID,
+    status: str,
+    totals: Counter[str],
+    scan: LogScan | None = None,
+) -> None:
+    counts: dict[str, object] = dict(totals)
     try:
         with session.transaction() as conn:
-            store.finish_run(conn, run_id, status=status, counts=dict(totals))
+            if scan is not None:
+                # What a later rerun of this very file needs to know it has nothing to do.
+                counts["commands"] = dict(scan.commands)
+                counts["rows"] = dict(scan.rows)
+                counts["ledger_rows"] = store.applied_count(conn, session.tenant)
+            store.finish_run(conn, run_id, status=status, counts=counts)
     except (sa.exc.SQLAlchemyError, psycopg.Error, SeedctlError):
         if status == "succeeded":
             raise
         log.warning("could_not_mark_run_failed", run_id=str(run_id))
+
+
+def _unchanged_since_last_apply(
+    conn: sa.Connection, tenant: str, log_sha: str
+) -> sa.Row[Any] | None:
+    """The last run, if it was a successful apply of this exact file and the ledger still
+    holds what it left. Then every command of the file is applied. Read-only."""
+    if not store.ledger_exists(conn):
+        return None
+    last = store.last_run(conn, tenant)
+    if (
+        last is None
+        or last.kind != "apply"
+        or last.status != "succeeded"
+        or last.log_file_sha256 != log_sha
+        or not isinstance(last.counts, dict)
+        or "ledger_rows" not in last.counts
+    ):
+        return None
+    if store.applied_count(conn, tenant) != last.counts["ledger_rows"]:
+        return None  # someone edited the ledger since: take the slow, exact path
+    return last
+
+
+def _nothing_to_do(
+    last: sa.Row[Any], log_path: Path, tenant: str, database: str, started: float
+) -> ApplyResult:
+    commands: dict[str, int] = last.counts.get("commands", {})
+    rows: dict[str, int] = last.counts.get("rows", {})
+    result = ApplyResult(
+        tenant=tenant,
+        scenario=last.scenario or "",
+        log_path=str(log_path),
+        log_digest=last.log_digest or "",
+        database=database,
+        run_id=None,
+        elapsed_s=time.monotonic() - started,
+        unchanged_since_run=str(last.run_id),
+    )
+    for entity, n in commands.items():
+        result.entities[entity] = EntityTally(
+            commands=n, already=n, expected_rows=rows.get(entity, 0), found_rows=None
+        )
+    log.info("apply_nothing_to_do", tenant=tenant, unchanged_since_run=str(last.run_id))
+    return result
 
 
 def _check_counts(session: RunSession, scan: LogScan, result: ApplyResult) -> None:

@@ -26,10 +26,12 @@ __all__ = [
     "LEDGER_SCHEMA",
     "LEDGER_SCHEMA_VERSION",
     "applied",
+    "applied_count",
     "applied_hashes",
     "ensure_ledger",
     "finish_run",
     "get_environment",
+    "last_run",
     "ledger_exists",
     "mark_interrupted",
     "meta",
@@ -60,6 +62,7 @@ runs = sa.Table(
     sa.Column("tenant", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("log_digest", sa.Text),
+    sa.Column("log_file_sha256", sa.Text),
     sa.Column("scenario", sa.Text),
     sa.Column("params", JSONB),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
@@ -188,6 +191,7 @@ def start_run(
     kind: str,
     version: str,
     log_digest: str | None = None,
+    log_file_sha256: str | None = None,
     scenario: str | None = None,
     params: Mapping[str, Any] | None = None,
 ) -> uuid.UUID:
@@ -199,6 +203,7 @@ def start_run(
             tenant=tenant,
             kind=kind,
             log_digest=log_digest,
+            log_file_sha256=log_file_sha256,
             scenario=scenario,
             params=dict(params) if params is not None else None,
             started_at=dt.datetime.now(dt.UTC),
@@ -223,6 +228,22 @@ def mark_interrupted(conn: sa.Connection, tenant: str) -> int:
         .values(status="interrupted")
     )
     return int(result.rowcount)
+
+
+def last_run(conn: sa.Connection, tenant: str) -> sa.Row[Any] | None:
+    """The tenant's most recent run of any kind, or None. Read-only."""
+    return conn.execute(
+        sa.select(runs).where(runs.c.tenant == tenant).order_by(runs.c.started_at.desc()).limit(1)
+    ).first()
+
+
+def applied_count(conn: sa.Connection, tenant: str) -> int:
+    """How many commands the ledger holds for ``tenant``. Read-only."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).select_from(applied).where(applied.c.tenant == tenant)
+        ).scalar_one()
+    )
 
 
 def finish_run(

@@ -72,6 +72,23 @@ def test_rerun_writes_no_row_at_all(database_url: str, tmp_path: Path) -> None:
     assert dump_ledger(database_url) == ledger
 
 
+def test_rerun_of_an_unchanged_file_skips_the_scan_but_a_touched_ledger_does_not(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The no-op fast path holds only while the ledger is as the last apply left it."""
+    log = make_log(tmp_path / "mini.log", scale=8)
+    first = apply_log(log, database_url=database_url, create_schema=True)
+    again = apply_log(log, database_url=database_url)
+    assert again.unchanged_since_run == first.run_id
+    assert again.pending == 0
+    with psycopg.connect(database_url) as conn:
+        conn.execute("DELETE FROM seedctl.applied WHERE entity = 'org'")
+    exact = apply_log(log, database_url=database_url)
+    assert exact.unchanged_since_run is None
+    assert exact.entities["org"].unchanged == 1
+    assert exact.written == 0
+
+
 def test_later_as_of_updates_only_changed_rows_and_keeps_before_images(
     database_url: str, tmp_path: Path
 ) -> None:

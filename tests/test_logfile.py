@@ -149,7 +149,7 @@ def test_append_verify_round_trip(first: list[Command], second: list[Command]) -
         assert summary.header == HEADER
         with LogReader(path) as reader:
             records = list(reader)
-        assert [c for _, c in records] == expected
+        assert [c.command() for _, c in records] == expected
         assert [r.seq for r, _ in records] == list(range(1, len(expected) + 1))
         assert [r.hash for r, _ in records] == [command_hash(c) for c in expected]
 
