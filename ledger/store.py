@@ -95,11 +95,14 @@ applied = sa.Table(
     sa.Column("outcome", sa.Text, nullable=False),
     sa.Column("before", JSONB),
     sa.Column("after", JSONB, nullable=False),
+    # now(), the batch transaction's start, not clock_timestamp(): every row of a batch
+    # shares it, so (applied_at, seq) orders entries exactly as they were applied, which
+    # revert relies on to delete children before their parents.
     sa.Column(
         "applied_at",
         sa.DateTime(timezone=True),
         nullable=False,
-        server_default=sa.text("clock_timestamp()"),
+        server_default=sa.text("now()"),
     ),
     sa.CheckConstraint("outcome IN ('inserted', 'updated', 'unchanged')", name="applied_outcome"),
     sa.Index("applied_row", "tenant", "table_name", "row_id"),

@@ -136,3 +136,14 @@ def test_an_interrupted_revert_resumes_and_finishes(database_url: str, tmp_path:
     revert(database_url=database_url, log_path=log, runs=1)
     assert dump_tables(database_url, TABLES) == {t: [] for t in TABLES}
     assert dump_ledger(database_url) == []
+
+
+def test_revert_pages_smaller_than_apply_batches_delete_children_before_parents(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Revert pages that split an apply batch still delete each report before its manager."""
+    log = make_log(tmp_path / "acme.log", scale=3000)
+    apply_log(log, database_url=database_url, create_schema=True)
+    result = revert(database_url=database_url, log_path=log, page_rows=500)
+    assert result.deleted["mini_people"] == 3000
+    assert dump_tables(database_url, TABLES) == {t: [] for t in TABLES}

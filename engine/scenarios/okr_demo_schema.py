@@ -262,3 +262,25 @@ ROLE_ASSIGNMENTS: Final = sa.Table(
     sa.UniqueConstraint("user_id", "role", "scope_type", "scope_id"),
     comment="Who may do what where. Natural key: user_id, role, scope_type, scope_id.",
 )
+
+
+def _index_referencing_columns(schema: sa.MetaData) -> None:
+    """Index every foreign-key column that does not already lead a key of its table.
+
+    PostgreSQL does not index referencing columns by itself. Without these, every
+    parent row that revert deletes makes the server scan each child table for
+    references: quadratic in the tenant's size. Apps want them for their joins too.
+    """
+    for table in schema.tables.values():
+        leading = {
+            constraint.columns[0].name
+            for constraint in table.constraints
+            if isinstance(constraint, sa.UniqueConstraint | sa.PrimaryKeyConstraint)
+            and len(constraint.columns)
+        }
+        for column in sorted({fk.parent for fk in table.foreign_keys}, key=lambda c: c.name):
+            if column.name not in leading:
+                sa.Index(None, column)
+
+
+_index_referencing_columns(metadata)
