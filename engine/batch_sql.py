@@ -113,11 +113,16 @@ def build_batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
     upsert = sql.SQL(
         """
 WITH fresh AS MATERIALIZED (
+    -- LATERAL ... LIMIT 1 pins this to one primary-key probe per staged row. As a
+    -- plain NOT EXISTS the planner, blind to the never-analyzed stage, may hash-join
+    -- the whole ledger instead: O(ledger) per batch, quadratic over a large apply.
     SELECT s.* FROM {stage} s
-    WHERE NOT EXISTS (
-        SELECT 1 FROM seedctl.applied a
+    LEFT JOIN LATERAL (
+        SELECT true AS done FROM seedctl.applied a
         WHERE a.tenant = %(tenant)s AND a.command_hash = s.{hash}
-    )
+        LIMIT 1
+    ) ledger_hit ON true
+    WHERE ledger_hit.done IS NULL
 ),
 prior AS MATERIALIZED (
     -- No FOR UPDATE: it would skip rows the upsert below already touched in this
