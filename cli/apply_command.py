@@ -25,7 +25,7 @@ def apply(
             "--log",
             dir_okay=False,
             help="The log to apply. Without it, the scenario is generated into "
-            "./.seedctl/logs/<scenario>.log first and that log is applied.",
+            "$SEEDCTL_HOME/logs/<scenario>.log (./.seedctl by default) first, then applied.",
         ),
     ] = None,
     scenario: ScenarioOption = None,

@@ -15,7 +15,7 @@ app = typer.Typer(help="Manage the embedded PostgreSQL server.", no_args_is_help
 def url(as_json: JsonOption = False) -> None:
     """Print the embedded database's URL, starting the server if needed.
 
-    Use it as ``psql "$(seedctl db url)"``.
+    Use it as: psql "$(seedctl db url)"
     """
     server = embedded.start()
     if as_json:

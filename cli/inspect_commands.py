@@ -26,7 +26,7 @@ def status(
         typer.Option("--log", dir_okay=False, help="Also count this log's pending commands."),
     ] = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
-    runs: Annotated[int, typer.Option(help="How many recent runs to list.")] = 10,
+    runs: Annotated[int, typer.Option(help="How many recent runs to list.", min=1)] = 10,
     database_url: DatabaseUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -74,7 +74,7 @@ def audit(
     entity: Annotated[str | None, typer.Option(help="Only rows of this entity.")] = None,
     row_id: Annotated[str | None, typer.Option("--id", help="Only this row id (UUID).")] = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many entries.")] = 100,
+    limit: Annotated[int, typer.Option(help="At most this many entries.", min=1)] = 100,
     database_url: DatabaseUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:

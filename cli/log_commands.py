@@ -52,6 +52,8 @@ def repair(path: PathArgument, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"path": str(path), "bytes_removed": removed})
     elif removed:
-        console.print(f"{path}: cut a torn last line of {removed} bytes; the log verifies.")
+        console.print(
+            f"{path}: cut a torn last line of {removed} bytes; the log verifies.", markup=False
+        )
     else:
-        console.print(f"{path}: nothing to repair.")
+        console.print(f"{path}: nothing to repair.", markup=False)

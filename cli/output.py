@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["console", "error_console", "print_json", "print_table"]
 
@@ -26,12 +27,13 @@ def print_table(
     title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], *, footer: str = ""
 ) -> None:
     """A titled table on stdout; numbers right-aligned."""
-    table = Table(title=title, title_justify="left", show_footer=False)
+    # Text(), not str: paths and database values are data, never rich markup.
+    table = Table(title=Text(title), title_justify="left", show_footer=False)
     numeric = [all(isinstance(r[i], int) for r in rows) and bool(rows) for i in range(len(columns))]
     for name, is_number in zip(columns, numeric, strict=True):
         table.add_column(name, justify="right" if is_number else "left")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console.print(table)
     if footer:
-        console.print(footer)
+        console.print(footer, markup=False)

@@ -25,7 +25,7 @@ DEFAULT_SCENARIO = "okr-demo"
 
 ScenarioOption = Annotated[
     str | None,
-    typer.Option("--scenario", help=f"Scenario to generate [default: {DEFAULT_SCENARIO}]."),
+    typer.Option("--scenario", help=f"Scenario to use [default: {DEFAULT_SCENARIO}]."),
 ]
 SeedOption = Annotated[
     str | None,

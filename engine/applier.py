@@ -26,6 +26,7 @@ from engine.db_errors import translate_write_error
 from engine.log_scan import LogScan, iter_entries, scan_log
 from engine.planner import MAX_BATCH_ROWS, plan_batches
 from engine.retry import RetryPolicy, with_retry
+from engine.scenarios import get_scenario
 from engine.session import RunSession
 from engine.target_check import check_target_schema
 from ledger import store
@@ -383,7 +384,11 @@ def _nothing_to_do(
         elapsed_s=time.monotonic() - started,
         unchanged_since_run=str(last.run_id),
     )
-    for entity, n in commands.items():
+    # JSONB does not keep key order: list entities parents first, as a full run does.
+    order = list(get_scenario(last.scenario).entity_tables) if last.scenario else []
+    for entity, n in sorted(
+        commands.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
+    ):
         result.entities[entity] = EntityTally(
             commands=n, already=n, expected_rows=rows.get(entity, 0), found_rows=None
         )

@@ -30,7 +30,10 @@ def _holder(conn: sa.Connection, tenant: str) -> str:
     ).first()
     if row is None:
         return "another session"
-    return f"pid {row[0]} ({row[1] or 'unnamed'}, since {row[3]:%Y-%m-%d %H:%M:%S})"
+    application = row[1] or "unnamed"
+    return (
+        f"session pid {row[0]}, application {application!r}, connected {row[3]:%Y-%m-%d %H:%M:%S}"
+    )
 
 
 def acquire_tenant_lock(conn: sa.Connection, tenant: str, *, wait: bool) -> None:
@@ -49,7 +52,7 @@ def acquire_tenant_lock(conn: sa.Connection, tenant: str, *, wait: bool) -> None
     conn.rollback()
     if not wait:
         raise LockBusyError(
-            f"tenant {tenant!r} is locked by another seedctl run ({holder}); "
+            f"tenant {tenant!r} is locked by another session ({holder}); "
             "wait for it, or run without --no-wait to queue behind it"
         )
     log.info("waiting_for_tenant_lock", tenant=tenant, holder=holder)

@@ -70,6 +70,11 @@ def _tenant_and_scenario(
 ) -> tuple[str, str]:
     if log_path is not None:
         with LogReader(log_path) as reader:
+            if tenant is not None and tenant != reader.header.tenant:
+                raise ConfigError(
+                    f"--tenant {tenant!r} contradicts the log, which seeds tenant "
+                    f"{reader.header.tenant!r}; give one or the other"
+                )
             return reader.header.tenant, reader.header.scenario
     rows = conn.execute(
         sa.select(store.runs.c.tenant, store.runs.c.scenario)
@@ -232,7 +237,8 @@ def revert(
             )
             if drift and not force:
                 raise DriftError(
-                    f"{len(drift)}{'+' if len(drift) >= 20 else ''} seeded rows were changed or "
+                    f"{'at least ' if len(drift) >= 20 else ''}{len(drift)} seeded "
+                    f"row{'s were' if len(drift) > 1 else ' was'} changed or "
                     "deleted since the seed wrote them; nothing was reverted. Rows:\n  "
                     + "\n  ".join(drift)
                     + "\nPass --force to revert anyway (changed rows are deleted or restored too)."

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from engine.database import connect_engine, describe, resolve_database
 from engine.scenarios import Scenario
-from ledger.errors import SeedctlError
+from ledger.errors import UnknownNameError
 
 __all__ = ["SchemaResult", "create_target_schema"]
 
@@ -59,14 +59,14 @@ def create_target_schema(url: str | None, scenario: Scenario) -> SchemaResult:
                 existing = [t for t in tables if inspector.has_table(t.name, schema=t.schema)]
                 problems = _missing_columns(conn, existing)
                 if problems:
-                    raise SeedctlError(
+                    raise UnknownNameError(
                         f"{describe(database.url)}: existing tables do not match the "
                         f"{scenario.name} schema ({'; '.join(problems)}); seedctl never alters "
                         "a table: migrate it or use another database"
                     )
                 scenario.metadata.create_all(conn, checkfirst=True)
         except sa.exc.DBAPIError as e:
-            raise SeedctlError(
+            raise UnknownNameError(
                 f"cannot create the {scenario.name} schema in {describe(database.url)}: "
                 f"{_reason(e)}"
             ) from e

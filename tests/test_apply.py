@@ -237,7 +237,7 @@ def test_no_wait_fails_at_once_when_another_run_holds_the_tenant_lock(
     log = make_log(tmp_path / "mini.log", scale=2)
     with psycopg.connect(database_url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s, hashtext('acme'))", (LOCK_CLASS,))
-        with pytest.raises(LockBusyError, match="locked by another seedctl run"):
+        with pytest.raises(LockBusyError, match="locked by another session"):
             apply_log(log, database_url=database_url, create_schema=True, wait=False)
     assert dump_tables(database_url, TABLES) == {t: [] for t in TABLES}
 

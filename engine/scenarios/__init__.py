@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from engine.scenarios.base import Scenario, ScenarioParams
 from ledger.errors import ConfigError
@@ -25,10 +25,29 @@ def _builtin() -> dict[str, Scenario]:
     return {OKR_DEMO.name: OKR_DEMO}
 
 
+def _load(entry: EntryPoint) -> Scenario:
+    """Load one plugin, turning its failure into a clear error naming it."""
+    try:
+        scenario: Scenario = entry.load()
+    except Exception as e:  # a broken plugin is the plugin's bug; say whose
+        raise ConfigError(
+            f"scenario plugin {entry.name!r} ({entry.value}) failed to load: {e}"
+        ) from e
+    if getattr(scenario, "name", None) != entry.name:
+        raise ConfigError(
+            f"scenario plugin {entry.name!r} ({entry.value}) is named "
+            f"{getattr(scenario, 'name', None)!r}; the entry-point name must equal scenario.name, "
+            "which is what logs record"
+        )
+    return scenario
+
+
 def _registry() -> dict[str, Scenario]:
+    """Every known scenario. Loads all plugins: for listing only; lookups load just one."""
     found = {**_builtin(), **_registered}
     for entry in entry_points(group=_ENTRY_POINT_GROUP):
-        found.setdefault(entry.name, entry.load())
+        if entry.name not in found:
+            found[entry.name] = _load(entry)
     return found
 
 
@@ -41,9 +60,12 @@ def get_scenario(name: str) -> Scenario:
     """The scenario registered under ``name``; a clear error naming the known ones if none."""
     if name in _registered:
         return _registered[name]
-    registry = _registry()
-    try:
-        return registry[name]
-    except KeyError:
-        known = ", ".join(sorted(registry))
-        raise ConfigError(f"unknown scenario {name!r}; known: {known}") from None
+    builtin = _builtin()
+    if name in builtin:
+        return builtin[name]
+    for entry in entry_points(group=_ENTRY_POINT_GROUP, name=name):
+        return _load(entry)
+    known = ", ".join(
+        sorted({*builtin, *_registered, *entry_points(group=_ENTRY_POINT_GROUP).names})
+    )
+    raise ConfigError(f"unknown scenario {name!r}; known: {known}")
