@@ -236,7 +236,7 @@ def _preflight_collisions(
         return
     found: list[str] = []
     with session.transaction() as conn:
-        for batch in plan_batches(iter_entries(scan.path), applied, max_rows=max_rows):
+        for batch in plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows):
             if batch.table not in occupied:
                 continue
             spec = scan.allow.tables[batch.table]
@@ -290,7 +290,7 @@ def _run(
         observer.started(pending)
     totals: Counter[str] = Counter()
     try:
-        for batch in plan_batches(iter_entries(scan.path), applied, max_rows=max_rows):
+        for batch in plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows):
             spec = scan.allow.tables[batch.table]
 
             def attempt(batch: object = batch, spec: object = spec) -> Counter[str]:

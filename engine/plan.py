@@ -212,7 +212,7 @@ class _Projection:
 def _touches(scan: LogScan, applied: set[bytes]) -> Counter[int]:
     """How many pending commands touch each row: a first pass, before any batch is compared."""
     counts: Counter[int] = Counter()
-    for _, digest, command in iter_entries(scan.path):
+    for _, digest, command in iter_entries(scan.path, scan.digest):
         if bytes.fromhex(digest) not in applied:
             counts[hash((command.table, command.id))] += 1
     return counts
@@ -223,7 +223,7 @@ def _compare_batches(
 ) -> None:
     projection = _Projection(_touches(scan, applied))
     missing = set(result.missing_tables)
-    for batch in plan_batches(iter_entries(scan.path), applied, max_rows=max_rows):
+    for batch in plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows):
         entity = result.entities[batch.entity]
         entity.batches += 1
         result.batches += 1

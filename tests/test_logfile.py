@@ -523,3 +523,21 @@ def test_worked_example_in_the_docs(tmp_path: Path) -> None:
             assert result.stdout.decode() == expected, f"$ {command}"
             ran += 1
     assert ran >= 10, "the worked example lost its shell commands"
+
+
+def test_reread_streams_a_verified_log_and_reports_a_line_changed_since(tmp_path: Path) -> None:
+    """reread() yields the verified records, but stops before a line edited after verification."""
+    path = tmp_path / "seed.log"
+    commands = sample_commands()
+    append_commands(path, HEADER, commands)
+    digest = verify_log(path).digest
+    with LogReader(path) as reader:
+        assert [r.command() for r in reader.reread(digest)] == commands
+
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[-1] = lines[-1].replace(b'"op":"upsert"', b'"op": "upsert"')  # edit the last line
+    path.write_bytes(b"".join(lines))
+    seen: list[object] = []
+    with LogReader(path) as reader, pytest.raises(LogCorruptError, match="changed since"):
+        seen.extend(reader.reread(digest))
+    assert len(seen) == len(commands) - 1  # the edited line was never handed out
