@@ -10,7 +10,6 @@ import datetime as dt
 import functools
 import json
 import re
-import subprocess
 import tempfile
 import uuid
 from pathlib import Path
@@ -22,6 +21,7 @@ from engine.database import describe
 from engine.scenarios import get_scenario
 from engine.target_schema import create_target_schema
 from ledger.logfile import verify_log
+from tests.support.cli import seedctl
 from tests.support.okr_log import okr_log, okr_tables
 
 AS_OF = dt.date(2026, 1, 15)
@@ -31,19 +31,6 @@ CHECK_INS = 654
 TENANT = "puzzel-cx-demo"
 ORG_ID = "9db37585-85ed-5f07-882c-4b69f52fd4d1"
 UNREACHABLE = "postgresql://postgres:secret@127.0.0.1:1/nodb"
-
-
-def seedctl(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``seedctl`` in ``cwd``; never raises on exit codes."""
-    return subprocess.run(
-        ["seedctl", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 @functools.cache

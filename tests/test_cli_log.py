@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ledger.logfile import append_commands, verify_log
+from tests.support.cli import seedctl as run_seedctl
 from tests.test_logfile import HEADER, canonical, lines, rehash, sample_commands, write_lines
 
 LOG = "seed.log"
@@ -21,15 +22,7 @@ def seedctl(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the installed ``seedctl`` console script in ``cwd``; never raises on exit codes."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDCTL_")}
     env["SEEDCTL_HOME"] = str(cwd / ".seedctl")  # never start a server in the checkout
-    return subprocess.run(
-        ["seedctl", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    return run_seedctl(*args, env=env, cwd=cwd, timeout=60)
 
 
 @pytest.fixture

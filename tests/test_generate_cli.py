@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ledger.logfile import LogReader, verify_log
+from tests.support.cli import seedctl
 
 SCALE_1_COMMANDS = 2820
 SCALE_1_CHECK_INS = 654
-
-
-def seedctl(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``seedctl``; never raises on exit codes."""
-    return subprocess.run(
-        ["seedctl", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def generate_json(*args: str, env: dict[str, str], cwd: Path) -> dict[str, object]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 from pathlib import Path
 
 import psycopg
@@ -17,6 +16,7 @@ from engine.database import connect_engine
 from engine.scenarios.base import ScenarioParams
 from engine.scenarios.okr_demo import OKR_DEMO
 from engine.scenarios.okr_demo_schema import OBJECTIVES, metadata
+from tests.support.cli import seedctl
 
 TABLES = [
     "organizations", "workspaces", "teams", "users", "cycles", "strategic_pillars", "objectives",
@@ -37,19 +37,6 @@ NATURAL_KEYS = {
     "check_ins": ["key_result_id", "sequence"],
     "role_assignments": ["user_id", "role", "scope_type", "scope_id"],
 }
-
-
-def seedctl(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``seedctl``; never raises on exit codes."""
-    return subprocess.run(
-        ["seedctl", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def test_metadata_has_the_twelve_tables_in_public_with_uuid_ids() -> None:

@@ -1,0 +1,21 @@
+"""Running the installed ``seedctl`` console script from tests."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def seedctl(
+    *args: str, env: dict[str, str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``seedctl args`` in ``cwd`` with ``env``; never raises on exit codes."""
+    return subprocess.run(
+        ["seedctl", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
