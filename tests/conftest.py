@@ -12,10 +12,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from engine import embedded
+
+# Examples talk to files, subprocesses and a real server: wall-clock deadlines would only
+# measure how busy the machine is. Under CI the examples are derandomized as well, so a
+# red run can be reproduced exactly.
+settings.register_profile("seedctl", deadline=None)
+settings.register_profile("seedctl-ci", deadline=None, derandomize=True)
+settings.load_profile("seedctl-ci" if os.environ.get("CI") else "seedctl")
 
 
 def with_database(url: str, database: str) -> str:
