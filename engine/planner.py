@@ -10,13 +10,12 @@ twice).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ledger.commands import Command
 
-__all__ = ["MAX_BATCH_ROWS", "Batch", "PendingCommand", "PlanCounts", "plan_batches"]
+__all__ = ["MAX_BATCH_ROWS", "Batch", "PendingCommand", "plan_batches"]
 
 MAX_BATCH_ROWS = 1000
 
@@ -53,40 +52,24 @@ class Batch:
         )
 
 
-@dataclass
-class PlanCounts:
-    """Per entity: commands in the log, already applied, pending."""
-
-    total: Counter[str] = field(default_factory=Counter)
-    done: Counter[str] = field(default_factory=Counter)
-    pending: Counter[str] = field(default_factory=Counter)
-
-
 def plan_batches(
     entries: Iterable[tuple[int, str, Command]],
     applied: Container[bytes],
     *,
-    counts: PlanCounts | None = None,
     max_rows: int = MAX_BATCH_ROWS,
 ) -> Iterator[Batch]:
     """Yield the batches that bring the database from ``applied`` to the whole log.
 
     ``entries`` are ``(seq, hex hash, command)`` in log order; ``applied`` holds raw
-    32-byte digests. ``counts``, if given, is filled in as the stream is consumed.
+    32-byte digests.
     """
     if max_rows < 1:
         raise ValueError("max_rows must be at least 1")
     batch: Batch | None = None
     ids: set[str] = set()
     for seq, digest, command in entries:
-        if counts is not None:
-            counts.total[command.entity] += 1
         if bytes.fromhex(digest) in applied:
-            if counts is not None:
-                counts.done[command.entity] += 1
             continue
-        if counts is not None:
-            counts.pending[command.entity] += 1
         if batch is None or not batch.accepts(command, ids, max_rows):
             if batch is not None:
                 yield batch
