@@ -10,6 +10,25 @@ import structlog
 __all__ = ["configure_logging"]
 
 
+class _StderrLogger:
+    """Writes each rendered event to whatever ``sys.stderr`` is at that moment.
+
+    structlog's PrintLogger keeps the stream it was given; when seedctl runs inside
+    another program (tests, notebooks) that later swaps or closes stderr, that stream
+    is gone and the next event would fail on a closed file.
+    """
+
+    def msg(self, message: str) -> None:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+
+    log = debug = info = warning = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_args: object) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure_logging(log_format: str, level: str) -> None:
     """Route structlog events to stderr at ``level``, rendered as ``log_format``."""
     renderer: structlog.typing.Processor
@@ -27,6 +46,6 @@ def configure_logging(log_format: str, level: str) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )

@@ -352,8 +352,8 @@ def _unchanged_since_last_apply(
 ) -> sa.Row[Any] | None:
     """The last run, if it was a successful apply of this exact file and the ledger still
     holds what it left. Then every command of the file is applied. Read-only."""
-    if not store.ledger_exists(conn):
-        return None
+    if store.ledger_version(conn) != store.LEDGER_SCHEMA_VERSION:
+        return None  # no ledger, or one the slow path's ensure_ledger will migrate first
     last = store.last_run(conn, tenant)
     if (
         last is None

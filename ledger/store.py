@@ -33,6 +33,7 @@ __all__ = [
     "get_environment",
     "last_run",
     "ledger_exists",
+    "ledger_version",
     "mark_interrupted",
     "meta",
     "metadata",
@@ -42,7 +43,21 @@ __all__ = [
 ]
 
 LEDGER_SCHEMA = "seedctl"
-LEDGER_SCHEMA_VERSION = 1
+LEDGER_SCHEMA_VERSION = 2
+
+# From version N to N + 1. Each statement is idempotent, so a migration interrupted
+# half way simply runs again; the version row moves in the same transaction.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE seedctl.runs ADD COLUMN IF NOT EXISTS log_file_sha256 text",
+        "ALTER TABLE seedctl.runs DROP CONSTRAINT IF EXISTS runs_status",
+        "ALTER TABLE seedctl.runs ADD CONSTRAINT runs_status CHECK (status IN "
+        "('running', 'succeeded', 'failed', 'interrupted', 'reverting', 'reverted'))",
+        "ALTER TABLE seedctl.applied ALTER COLUMN applied_at SET DEFAULT now()",
+        "CREATE INDEX IF NOT EXISTS applied_inserted_order ON seedctl.applied "
+        "(tenant, applied_at DESC, seq DESC) WHERE outcome = 'inserted'",
+    ),
+}
 ENVIRONMENTS = ("development", "staging", "production")
 
 metadata = sa.MetaData(schema=LEDGER_SCHEMA)
@@ -134,20 +149,31 @@ def ensure_ledger(conn: sa.Connection) -> None:
     """
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('seedctl:ledger-ddl'))"))
     conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}"))
-    metadata.create_all(conn, checkfirst=True)
-    conn.execute(
-        insert(meta)
-        .values(key="schema_version", value=str(LEDGER_SCHEMA_VERSION))
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    found = int(
-        conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one()
-    )
-    if found > LEDGER_SCHEMA_VERSION:
+    found = ledger_version(conn)
+    if found is not None and found > LEDGER_SCHEMA_VERSION:
         raise LedgerSchemaError(
             f"the ledger in this database is version {found}; this seedctl knows up to "
             f"{LEDGER_SCHEMA_VERSION}. Upgrade seedctl."
         )
+    if found is not None:
+        for version in range(found, LEDGER_SCHEMA_VERSION):
+            for statement in MIGRATIONS[version]:
+                conn.execute(sa.text(statement))
+    metadata.create_all(conn, checkfirst=True)
+    stmt = insert(meta).values(key="schema_version", value=str(LEDGER_SCHEMA_VERSION))
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
+    )
+
+
+def ledger_version(conn: sa.Connection) -> int | None:
+    """The ledger's schema version, or None where there is no ledger yet. Read-only."""
+    if not conn.execute(sa.text("SELECT to_regclass('seedctl.meta') IS NOT NULL")).scalar_one():
+        return None
+    value = conn.execute(
+        sa.select(meta.c.value).where(meta.c.key == "schema_version")
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
 
 
 def get_environment(conn: sa.Connection) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import structlog
 from hypothesis import settings
 from psycopg import sql
 from sqlalchemy.engine import make_url
@@ -30,6 +31,13 @@ def with_database(url: str, database: str) -> str:
     """``url`` pointing at another database on the same server."""
     parsed = make_url(url.replace("postgres://", "postgresql://", 1)).set(database=database)
     return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> Iterator[None]:
+    """In-process CLI runs configure structlog; no test inherits another's set-up."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")

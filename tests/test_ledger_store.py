@@ -7,6 +7,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -234,3 +235,45 @@ def test_applied_hashes_without_a_ledger(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         assert applied_hashes(conn, "a") == set()
         assert not ledger_exists(conn)
+
+
+def test_a_version_1_ledger_is_migrated_in_place(database_url: str) -> None:
+    """A ledger written by the first schema version gains the new column, index and version."""
+    with connect_engine(database_url) as engine, engine.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA seedctl")
+        conn.exec_driver_sql(
+            "CREATE TABLE seedctl.meta (key text PRIMARY KEY, value text NOT NULL)"
+        )
+        conn.exec_driver_sql("INSERT INTO seedctl.meta VALUES ('schema_version', '1')")
+        conn.exec_driver_sql(
+            "CREATE TABLE seedctl.runs (run_id uuid PRIMARY KEY, tenant text NOT NULL, "
+            "kind text NOT NULL, log_digest text, scenario text, params jsonb, "
+            "started_at timestamptz NOT NULL, finished_at timestamptz, status text NOT NULL, "
+            "db_user text NOT NULL DEFAULT current_user, os_user text, host text, "
+            "seedctl_version text NOT NULL, counts jsonb, "
+            "CONSTRAINT runs_status CHECK (status IN ('running', 'succeeded', 'failed')))"
+        )
+        conn.exec_driver_sql(
+            "CREATE TABLE seedctl.applied (tenant text, command_hash text, seq bigint NOT NULL, "
+            "entity text NOT NULL, table_name text NOT NULL, row_id uuid NOT NULL, "
+            "run_id uuid NOT NULL REFERENCES seedctl.runs, outcome text NOT NULL, before jsonb, "
+            "after jsonb NOT NULL, applied_at timestamptz NOT NULL DEFAULT clock_timestamp(), "
+            "PRIMARY KEY (tenant, command_hash))"
+        )
+    with connect_engine(database_url) as engine, engine.begin() as conn:
+        ensure_ledger(conn)
+        run = start_run(conn, tenant="t", kind="apply", version="test", log_file_sha256="ab")
+        finish_run(conn, run, status="interrupted", counts={})
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute(
+            "SELECT value FROM seedctl.meta WHERE key = 'schema_version'"
+        ).fetchone() == (str(LEDGER_SCHEMA_VERSION),)
+        assert conn.execute("SELECT to_regclass('seedctl.applied_inserted_order')").fetchone() == (
+            "seedctl.applied_inserted_order",
+        )
+        default = conn.execute(
+            "SELECT column_default FROM information_schema.columns "
+            "WHERE table_schema = 'seedctl' AND table_name = 'applied' "
+            "AND column_name = 'applied_at'"
+        ).fetchone()
+    assert default == ("now()",)
