@@ -135,10 +135,21 @@ applied = sa.Table(
 
 
 def ledger_exists(conn: sa.Connection) -> bool:
-    """Whether the ledger schema is there. Read-only."""
-    return bool(
+    """Whether the ledger is there, refusing one newer than this seedctl reads. Read-only.
+
+    Every read path asks this first, so a newer ledger is exit 11 everywhere rather
+    than a misreading; an older one reads fine (its migration waits for a write).
+    """
+    exists = bool(
         conn.execute(sa.text("SELECT to_regclass('seedctl.applied') IS NOT NULL")).scalar_one()
     )
+    found = ledger_version(conn) if exists else None
+    if found is not None and found > LEDGER_SCHEMA_VERSION:
+        raise LedgerSchemaError(
+            f"the ledger in this database is version {found}; this seedctl reads up to "
+            f"{LEDGER_SCHEMA_VERSION}. Upgrade seedctl."
+        )
+    return exists
 
 
 def ensure_ledger(conn: sa.Connection) -> None:

@@ -277,3 +277,19 @@ def test_a_version_1_ledger_is_migrated_in_place(database_url: str) -> None:
             "AND column_name = 'applied_at'"
         ).fetchone()
     assert default == ("now()",)
+
+
+def test_read_paths_refuse_a_newer_ledger_too(database_url: str) -> None:
+    """ledger_exists, which every read-only command asks first, raises on a newer version."""
+    with connect_engine(database_url) as engine, engine.begin() as conn:
+        ensure_ledger(conn)
+        conn.exec_driver_sql(
+            f"UPDATE seedctl.meta SET value = '{LEDGER_SCHEMA_VERSION + 1}' "
+            "WHERE key = 'schema_version'"
+        )
+    with (
+        connect_engine(database_url) as engine,
+        engine.connect() as conn,
+        pytest.raises(LedgerSchemaError, match="Upgrade seedctl"),
+    ):
+        ledger_exists(conn)
