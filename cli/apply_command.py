@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,7 +12,9 @@ from cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
 from cli.output import console, print_json, print_table
 from cli.progress import observer_for
 from cli.scenario_options import AsOfOption, ScaleOption, ScenarioOption, SeedOption, ensure_log
-from engine.applier import ApplyResult, apply_log
+
+if TYPE_CHECKING:
+    from engine.applier import ApplyResult
 
 __all__ = ["apply"]
 
@@ -65,6 +67,7 @@ def apply(
     7 production guard, 8 post-seed check failed, 10 unknown table or column.
     """
     from cli.app import seedctl_version
+    from engine.applier import apply_log
 
     log_path = ensure_log(log, scenario, seed, as_of, scale, quiet=as_json)
     result = apply_log(

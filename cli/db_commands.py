@@ -6,7 +6,6 @@ import typer
 
 from cli.options import JsonOption
 from cli.output import console, print_json
-from engine import embedded
 
 app = typer.Typer(help="Manage the embedded PostgreSQL server.", no_args_is_help=True)
 
@@ -17,6 +16,8 @@ def url(as_json: JsonOption = False) -> None:
 
     Use it as: psql "$(seedctl db url)"
     """
+    from engine import embedded
+
     server = embedded.start()
     if as_json:
         print_json({"url": server.url, "pgdata": str(server.pgdata)})
@@ -27,6 +28,8 @@ def url(as_json: JsonOption = False) -> None:
 @app.command("stop")
 def stop(as_json: JsonOption = False) -> None:
     """Stop the embedded server (its data stays in ./.seedctl/pgdata)."""
+    from engine import embedded
+
     was_running = embedded.stop()
     if as_json:
         print_json({"stopped": was_running})

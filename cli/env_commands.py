@@ -8,7 +8,6 @@ import typer
 
 from cli.options import DatabaseUrlOption, JsonOption
 from cli.output import console, print_json
-from engine import environment
 
 app = typer.Typer(
     help="Mark a database as development, staging or production.", no_args_is_help=True
@@ -26,6 +25,8 @@ def set_(
     name: Environment, database_url: DatabaseUrlOption = None, as_json: JsonOption = False
 ) -> None:
     """Mark the database. On production, apply and revert need --allow-production."""
+    from engine import environment
+
     where = environment.set_environment(name.value, database_url=database_url)
     if as_json:
         print_json({"database": where, "environment": name.value})
@@ -36,6 +37,8 @@ def set_(
 @app.command("show")
 def show(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
     """Print the database's marking. Read-only."""
+    from engine import environment
+
     where, marked = environment.get_environment(database_url=database_url)
     if as_json:
         print_json({"database": where, "environment": marked})

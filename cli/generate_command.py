@@ -12,7 +12,6 @@ from cli.scenario_options import (
     SeedOption,
     parse_as_of,
 )
-from engine.generate import generate_log
 
 __all__ = ["generate"]
 
@@ -32,6 +31,8 @@ def generate(
     added. A later --as-of adds the check-ins it moves; a larger --scale the new people
     and their objectives.
     """
+    from engine.generate import generate_log
+
     result = generate_log(
         scenario or DEFAULT_SCENARIO, log, seed=seed, as_of=parse_as_of(as_of), scale=scale
     )

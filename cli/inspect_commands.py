@@ -12,8 +12,6 @@ import typer
 
 from cli.options import DatabaseUrlOption, JsonOption
 from cli.output import console, print_json, print_table
-from engine.inspect import audit as audit_entries
-from engine.inspect import status as ledger_status
 from ledger.errors import ConfigError
 
 __all__ = ["audit", "status"]
@@ -31,6 +29,8 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Show recent runs, applied commands per entity and (with --log) pending ones. Read-only."""
+    from engine.inspect import status as ledger_status
+
     report = ledger_status(database_url=database_url, log_path=log, tenant=tenant, limit=runs)
     if as_json:
         print_json(dataclasses.asdict(report))
@@ -87,6 +87,8 @@ def audit(
             row_id = str(uuid.UUID(row_id))
         except ValueError:
             raise ConfigError(f"--id must be a UUID, not {row_id!r}") from None
+    from engine.inspect import audit as audit_entries
+
     entries = audit_entries(
         database_url=database_url, tenant=tenant, entity=entity, row_id=row_id, limit=limit
     )

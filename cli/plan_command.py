@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.options import DatabaseUrlOption, JsonOption, LogPathOption
 from cli.output import console, print_json, print_table
-from engine.plan import PlanResult, plan_log
 from engine.plan_report import DEFAULT_REPORT_PATH
+
+if TYPE_CHECKING:
+    from engine.plan import PlanResult
 
 __all__ = ["plan"]
 
@@ -51,6 +53,8 @@ def plan(
     collide: the report says so), 2 bad option, 3 bad log, 4 database
     unreachable, 10 unknown table or column.
     """
+    from engine.plan import plan_log
+
     result = plan_log(
         log,
         database_url=database_url,

@@ -10,12 +10,13 @@ import typer
 
 from cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
 from cli.output import console, error_console, print_json, print_table
-from engine.reverter import RevertObserver, revert
 
 __all__ = ["revert_command"]
 
 
-class _Bar(RevertObserver):
+class _Bar:
+    """A progress bar on stderr; satisfies engine.reverter.RevertProgress."""
+
     def __init__(self) -> None:
         from rich.progress import Progress
 
@@ -66,6 +67,7 @@ def revert_command(
     9 drift (rows changed since seeded; nothing reverted).
     """
     from cli.app import seedctl_version
+    from engine.reverter import revert
 
     observer = None if as_json or not error_console.is_terminal else _Bar()
     result = revert(

@@ -7,8 +7,6 @@ import typer
 from cli.options import DatabaseUrlOption, JsonOption
 from cli.output import console, print_json
 from cli.scenario_options import DEFAULT_SCENARIO, ScenarioOption
-from engine.scenarios import get_scenario
-from engine.target_schema import create_target_schema
 
 __all__ = ["app"]
 
@@ -25,6 +23,9 @@ def create(
 
     Writes DDL only, in one transaction; safe to run again. Never alters a table.
     """
+    from engine.scenarios import get_scenario
+    from engine.target_schema import create_target_schema
+
     result = create_target_schema(database_url, get_scenario(scenario or DEFAULT_SCENARIO))
     if as_json:
         print_json(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.options import DatabaseUrlOption, JsonOption, LogPathOption
 from cli.output import console, print_json, print_table
-from engine.verifier import VerifyResult, verify_log
+
+if TYPE_CHECKING:
+    from engine.verifier import VerifyResult
 
 __all__ = ["verify"]
 
@@ -34,6 +36,8 @@ def verify(
     (listed, also with --json), 2 bad option, 3 bad log, 4 database unreachable,
     10 unknown table or column.
     """
+    from engine.verifier import verify_log
+
     result = verify_log(log, database_url=database_url, max_differences=max_differences)
     render_verify(result, as_json)
     result.raise_if_failed()

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import psycopg
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ from ledger import store
 from ledger.errors import ConfigError, DriftError, UnknownNameError
 from ledger.logfile import LogReader
 
-__all__ = ["RevertResult", "revert"]
+__all__ = ["RevertObserver", "RevertProgress", "RevertResult", "revert"]
 
 log = structlog.get_logger("seedctl.revert")
 PAGE_ROWS = 1000
@@ -52,8 +53,18 @@ class RevertResult:
     elapsed_s: float = 0.0
 
 
+class RevertProgress(Protocol):
+    """What revert tells a UI as it goes; the engine never draws anything itself."""
+
+    def started(self, total_rows: int) -> None: ...
+
+    def advanced(self, rows: int) -> None: ...
+
+    def finished(self) -> None: ...
+
+
 class RevertObserver:
-    """Progress hooks (no-ops here); the CLI draws a bar from them."""
+    """Progress hooks that do nothing: the default, and a base for partial observers."""
 
     def started(self, total_rows: int) -> None:
         """Called once with the number of rows to undo."""
@@ -181,7 +192,7 @@ def revert(
     force: bool = False,
     allow_production: bool = False,
     wait: bool = True,
-    observer: RevertObserver | None = None,
+    observer: RevertProgress | None = None,
     retry: RetryPolicy | None = None,
     page_rows: int = PAGE_ROWS,
     version: str = "0",
@@ -313,7 +324,7 @@ def _undo_all(
     tenant: str,
     run_ids: Sequence[uuid.UUID],
     result: RevertResult,
-    observer: RevertObserver,
+    observer: RevertProgress,
     policy: RetryPolicy,
     page_rows: int,
 ) -> None:
