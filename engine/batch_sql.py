@@ -18,7 +18,14 @@ from psycopg import sql
 from engine.allowlist import TableSpec
 from engine.planner import Batch
 
-__all__ = ["BatchSql", "build_batch_sql", "qualified", "stage_name"]
+__all__ = [
+    "BatchSql",
+    "build_batch_sql",
+    "key_match",
+    "qualified",
+    "stage_name",
+    "updatable_columns",
+]
 
 SEQ_COLUMN = "seedctl_seq"
 HASH_COLUMN = "seedctl_hash"
@@ -47,14 +54,34 @@ class BatchSql:
     upsert: sql.Composed
 
 
-def _key_match(spec: TableSpec, conflict: tuple[str, ...]) -> sql.Composable:
-    # Plain equality where the column cannot be NULL lets PostgreSQL hash-join on it;
-    # nullable key columns (an objective's scope) compare NULL-safely.
+def key_match(
+    spec: TableSpec, conflict: tuple[str, ...], *, target: str = "t", source: str = "s"
+) -> sql.Composable:
+    """``target`` and ``source`` rows share the natural key ``conflict``.
+
+    Plain equality where the column cannot be NULL lets PostgreSQL hash-join on it;
+    nullable key columns (an objective's scope) compare NULL-safely. Apply's collision
+    check and plan's comparison both use this, so they agree on what a clash is.
+    """
     parts = []
     for column in conflict:
-        op = "IS NOT DISTINCT FROM" if column in spec.nullable else "="
-        parts.append(sql.SQL("t.{c} " + op + " s.{c}").format(c=sql.Identifier(column)))
+        op = sql.SQL("IS NOT DISTINCT FROM" if column in spec.nullable else "=")
+        col = sql.Identifier(column)
+        parts.append(
+            sql.SQL("{t}.{c} {op} {s}.{c}").format(
+                t=sql.Identifier(target), s=sql.Identifier(source), c=col, op=op
+            )
+        )
     return sql.SQL(" AND ").join(parts)
+
+
+def updatable_columns(batch: Batch) -> list[str]:
+    """The columns ``DO UPDATE`` sets: all but id, the natural key and insert-only ones."""
+    return [
+        c
+        for c in batch.columns
+        if c != "id" and c not in batch.conflict and c not in batch.insert_only
+    ]
 
 
 def build_batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
@@ -62,11 +89,7 @@ def build_batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
     target = qualified(spec)
     stage = sql.Identifier(stage_name(spec))
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in batch.columns)
-    updatable = [
-        c
-        for c in batch.columns
-        if c != "id" and c not in batch.conflict and c not in batch.insert_only
-    ]
+    updatable = updatable_columns(batch)
     on_conflict: sql.Composable
     if updatable:
         assignments = sql.SQL(", ").join(
@@ -109,7 +132,7 @@ def build_batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
     collisions = sql.SQL(
         "SELECT s.id::text, t.id::text, {key_text} FROM {stage} s JOIN {target} t ON {match} "
         "WHERE t.id <> s.id LIMIT 5"
-    ).format(key_text=key_text, stage=stage, target=target, match=_key_match(spec, batch.conflict))
+    ).format(key_text=key_text, stage=stage, target=target, match=key_match(spec, batch.conflict))
     upsert = sql.SQL(
         """
 WITH fresh AS MATERIALIZED (

@@ -19,12 +19,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from engine.allowlist import TableSpec
+from engine.batch_sql import updatable_columns
 from engine.database import describe, resolve_database
 from engine.log_scan import LogScan, iter_entries, scan_log
 from engine.plan_report import write_plan_report
-from engine.plan_sql import build_compare_sql, updatable_columns
+from engine.plan_sql import build_compare_sql
 from engine.planner import MAX_BATCH_ROWS, Batch, plan_batches
 from engine.readonly import driver_connection, read_only_transaction
+from engine.target_check import schema_gaps
 from ledger import store
 from ledger.commands import JsonScalar, canonical_bytes
 from ledger.errors import UnknownNameError
@@ -143,34 +145,14 @@ def plan_log(
 
 def _missing_tables(conn: sa.Connection, scan: LogScan) -> list[str]:
     """Target tables not in the database yet. A table lacking a column is apply's error too."""
-    problems: list[str] = []
-    missing: list[str] = []
-    for table in scan.scenario.metadata.sorted_tables:
-        schema = table.schema or "public"
-        present = set(
-            conn.execute(
-                sa.text(
-                    "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_schema = :s AND table_name = :t"
-                ),
-                {"s": schema, "t": table.name},
-            ).scalars()
-        )
-        if not present:
-            missing.append(str(table.name))
-            continue
-        problems.extend(
-            f"column {schema}.{table.name}.{c.name} is missing"
-            for c in table.columns
-            if c.name not in present
-        )
-    if problems:
+    gaps = schema_gaps(conn, scan.scenario.metadata)
+    if gaps.missing_columns:
         raise UnknownNameError(
             "the database's tables do not match the scenario's target schema ("
-            + "; ".join(problems[:5])
+            + "; ".join(f"column {name} is missing" for name in gaps.missing_columns[:5])
             + "); apply would refuse too"
         )
-    return missing
+    return [name.split(".", 1)[1] for name in gaps.missing_tables]
 
 
 class _Projection:

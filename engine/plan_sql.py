@@ -23,19 +23,10 @@ from __future__ import annotations
 from psycopg import sql
 
 from engine.allowlist import TableSpec
-from engine.batch_sql import qualified
+from engine.batch_sql import key_match, qualified, updatable_columns
 from engine.planner import Batch
 
-__all__ = ["build_compare_sql", "updatable_columns"]
-
-
-def updatable_columns(batch: Batch) -> list[str]:
-    """The columns apply's ``DO UPDATE`` would set: the same rule as engine/batch_sql.py."""
-    return [
-        c
-        for c in batch.columns
-        if c != "id" and c not in batch.conflict and c not in batch.insert_only
-    ]
+__all__ = ["build_compare_sql"]
 
 
 def _row(alias: str, columns: list[str] | tuple[str, ...]) -> sql.Composable:
@@ -51,15 +42,6 @@ def _distinct(current: str, proposed: str, columns: list[str]) -> sql.Composable
     if not columns:
         return sql.SQL("false")
     return sql.SQL("{} IS DISTINCT FROM {}").format(_row(current, columns), _row(proposed, columns))
-
-
-def _key_match(spec: TableSpec, conflict: tuple[str, ...]) -> sql.Composable:
-    # NULL-safe where the column may be NULL, as the collision check in batch_sql.py.
-    parts = []
-    for column in conflict:
-        op = "IS NOT DISTINCT FROM" if column in spec.nullable else "="
-        parts.append(sql.SQL("c.{col} " + op + " v.{col}").format(col=sql.Identifier(column)))
-    return sql.SQL(" AND ").join(parts)
 
 
 def build_compare_sql(spec: TableSpec, batch: Batch) -> sql.Composed:
@@ -119,5 +101,5 @@ LEFT JOIN LATERAL (
         key_text=key_text,
         updates=updates,
         target=target,
-        key_match=_key_match(spec, batch.conflict),
+        key_match=key_match(spec, batch.conflict, target="c", source="v"),
     )

@@ -2,34 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sqlalchemy as sa
 
 from ledger.errors import UnknownNameError
 
-__all__ = ["check_target_schema"]
+__all__ = ["SchemaGaps", "check_target_schema", "schema_gaps"]
+
+
+@dataclass
+class SchemaGaps:
+    """What the database lacks: whole tables, and columns of tables that do exist."""
+
+    missing_tables: list[str] = field(default_factory=list)  # schema.table
+    missing_columns: list[str] = field(default_factory=list)
+
+
+def schema_gaps(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
+    """Compare ``metadata`` with the catalog in one query. Read-only."""
+    tables = metadata.sorted_tables
+    rows = conn.execute(
+        sa.text(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = ANY(:schemas) AND table_name = ANY(:tables)"
+        ),
+        {
+            "schemas": sorted({t.schema or "public" for t in tables}),
+            "tables": sorted({t.name for t in tables}),
+        },
+    )
+    present: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in rows:
+        present.setdefault((schema, table), set()).add(column)
+    gaps = SchemaGaps()
+    for table in tables:
+        schema = table.schema or "public"
+        columns = present.get((schema, table.name))
+        if columns is None:
+            gaps.missing_tables.append(f"{schema}.{table.name}")
+            continue
+        gaps.missing_columns.extend(
+            f"{schema}.{table.name}.{c.name}" for c in table.columns if c.name not in columns
+        )
+    return gaps
 
 
 def check_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> None:
     """Raise naming every missing table or column, so apply fails before its first write."""
-    problems: list[str] = []
-    for table in metadata.sorted_tables:
-        schema = table.schema or "public"
-        rows = conn.execute(
-            sa.text(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = :s AND table_name = :t"
-            ),
-            {"s": schema, "t": table.name},
-        ).scalars()
-        present = set(rows)
-        if not present:
-            problems.append(f"table {schema}.{table.name} is missing")
-            continue
-        problems.extend(
-            f"column {schema}.{table.name}.{c.name} is missing"
-            for c in table.columns
-            if c.name not in present
-        )
+    gaps = schema_gaps(conn, metadata)
+    problems = [f"table {name} is missing" for name in gaps.missing_tables]
+    problems += [f"column {name} is missing" for name in gaps.missing_columns]
     if problems:
         raise UnknownNameError(
             "the database does not have the scenario's target schema ("

@@ -14,7 +14,6 @@ import pytest
 from engine.applier import apply_log
 from engine.locking import LOCK_CLASS
 from engine.retry import RetryPolicy
-from engine.scenarios import ScenarioParams
 from ledger.errors import (
     CollisionError,
     LockBusyError,
@@ -24,21 +23,9 @@ from ledger.errors import (
 )
 from ledger.logfile import LogHeader, append_commands
 from tests.support.dbstate import dump_ledger, dump_tables, row_versions
-from tests.support.mini import MINI
+from tests.support.mini import MINI, TABLES, make_log
 
-TABLES = ["mini_orgs", "mini_people", "mini_memberships"]
 FAST_RETRY = RetryPolicy(attempts=6, base_delay=0.05, max_delay=0.2)
-
-
-def make_log(
-    path: Path, *, scale: int = 30, as_of: dt.date = dt.date(2026, 1, 1), seed: str = "acme"
-) -> Path:
-    params = ScenarioParams(seed=seed, as_of=as_of, scale=scale)
-    header = LogHeader(
-        scenario="mini", tenant=seed, params=params.as_header(), generator=MINI.version
-    )
-    append_commands(path, header, MINI.generate(params))
-    return path
 
 
 def test_first_apply_inserts_every_row_and_records_each_command(

@@ -17,8 +17,8 @@ from engine.database import connect_engine
 from engine.plan import PlanResult, plan_log
 from engine.readonly import read_only_transaction
 from ledger.errors import CollisionError, UnknownNameError
-from tests.support.mini import MINI
-from tests.support.plan_verify import database_snapshot, make_log, run_cli
+from tests.support.mini import MINI, make_log
+from tests.support.plan_verify import database_snapshot, run_cli
 
 
 class _StopAfter:

@@ -12,8 +12,7 @@ from engine.applier import apply_log
 from engine.reverter import RevertObserver, revert
 from ledger.errors import DriftError, ProductionGuardError
 from tests.support.dbstate import dump_ledger, dump_tables
-from tests.support.mini import MINI
-from tests.test_apply import TABLES, make_log
+from tests.support.mini import MINI, TABLES, make_log
 
 PEOPLE_BEFORE = (
     "INSERT INTO mini_people (id, org_id, email, name, password_hash) "

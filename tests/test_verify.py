@@ -12,7 +12,8 @@ import pytest
 from engine.applier import apply_log
 from engine.verifier import Difference, VerifyResult, verify_log
 from ledger.errors import VerificationFailedError
-from tests.support.plan_verify import database_snapshot, make_log, run_cli
+from tests.support.mini import make_log
+from tests.support.plan_verify import database_snapshot, run_cli
 
 
 def _applied(database_url: str, tmp_path: Path, *, scale: int = 30) -> Path:

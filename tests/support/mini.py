@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
 from engine.scenarios import ScenarioParams, register_scenario
 from ledger.commands import Command
+from ledger.logfile import LogHeader, append_commands
 
 NS = uuid.UUID("00000000-0000-5000-8000-00000000beef")
 
@@ -121,3 +123,17 @@ class MiniScenario:
 
 MINI = MiniScenario()
 register_scenario(MINI)
+
+TABLES = ["mini_orgs", "mini_people", "mini_memberships"]
+
+
+def make_log(
+    path: Path, *, scale: int = 30, as_of: dt.date = dt.date(2026, 1, 1), seed: str = "acme"
+) -> Path:
+    """Generate (or append to) a mini log; the header keeps the first generation's params."""
+    params = ScenarioParams(seed=seed, as_of=as_of, scale=scale)
+    header = LogHeader(
+        scenario="mini", tenant=seed, params=params.as_header(), generator=MINI.version
+    )
+    append_commands(path, header, MINI.generate(params))
+    return path

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
-from pathlib import Path
 from typing import Any
 
 import psycopg
 from typer.testing import CliRunner
 
 from cli.app import main
-from engine.scenarios import ScenarioParams
-from ledger.logfile import LogHeader, append_commands
-from tests.support.mini import MINI
 
 TABLES = ["mini_orgs", "mini_people", "mini_memberships"]
-
-
-def make_log(
-    path: Path, *, scale: int = 30, as_of: dt.date = dt.date(2026, 1, 1), seed: str = "acme"
-) -> Path:
-    """Generate (or append to) a mini log; the header keeps the first generation's params."""
-    params = ScenarioParams(seed=seed, as_of=as_of, scale=scale)
-    header = LogHeader(
-        scenario="mini", tenant=seed, params=params.as_header(), generator=MINI.version
-    )
-    append_commands(path, header, MINI.generate(params))
-    return path
 
 
 def database_snapshot(url: str) -> dict[str, Any]:
