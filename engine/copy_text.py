@@ -1,0 +1,38 @@
+"""Rows in PostgreSQL's COPY text format, built from a command's JSON scalars.
+
+The applier prepares each batch's COPY data in a background thread (see
+:mod:`engine.prefetch`), so it needs the bytes up front rather than psycopg's
+row-by-row writer. Values are JSON scalars only (str, int, bool, None), so the
+format is small: tab between fields, newline after each row, ``\\N`` for NULL and a
+backslash escape for backslash, newline, carriage return and tab. PostgreSQL
+parses each field into its column's type, exactly as from psycopg's writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ledger.commands import JsonScalar
+
+__all__ = ["copy_text_field", "copy_text_rows"]
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def copy_text_field(value: JsonScalar) -> str:
+    """One field: NULL, boolean, integer or escaped text."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, int):
+        return str(value)
+    return value.translate(_ESCAPES)
+
+
+def copy_text_rows(rows: Iterable[Sequence[JsonScalar]]) -> bytes:
+    """The COPY text data (UTF-8) for ``rows``, one line per row."""
+    field = copy_text_field
+    return "".join(["\t".join([field(v) for v in row]) + "\n" for row in rows]).encode()
