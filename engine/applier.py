@@ -19,12 +19,21 @@ import psycopg
 import sqlalchemy as sa
 import structlog
 
+from engine.allowlist import TableSpec
 from engine.batch_sql import stage_name
-from engine.batch_writer import find_collisions, stage_batch, write_batch
+from engine.batch_writer import (
+    NewRows,
+    NewRowsEncoder,
+    find_collisions,
+    insert_new_batch,
+    stage_batch,
+    write_batch,
+)
 from engine.database import connect_engine, describe, resolve_database
 from engine.db_errors import translate_write_error
 from engine.log_scan import LogScan, iter_entries, scan_log
-from engine.planner import MAX_BATCH_ROWS, plan_batches
+from engine.planner import MAX_BATCH_ROWS, Batch, plan_batches
+from engine.prefetch import prefetch
 from engine.retry import RetryPolicy, with_retry
 from engine.scenarios import get_scenario
 from engine.session import RunSession
@@ -116,12 +125,14 @@ def apply_log(
     max_rows: int = MAX_BATCH_ROWS,
     lock_timeout_ms: int | None = None,
     version: str = "0",
+    direct_copy: bool = True,
 ) -> ApplyResult:
     """Apply every pending command of ``log_path``. Writes target tables and the ledger.
 
     Nothing is written if the log fails verification, names anything outside the
     target schema, or a pending row collides with one seedctl did not write.
-    ``create_schema`` defaults to on for the embedded database only.
+    ``create_schema`` defaults to on for the embedded database only. ``direct_copy``
+    off sends every batch through the upsert statement (tests compare the two paths).
     """
     started = time.monotonic()
     with LogReader(log_path) as reader:
@@ -171,7 +182,7 @@ def apply_log(
                         sa.text("SELECT pg_advisory_xact_lock(hashtext('seedctl:target-ddl'))")
                     )
                     scan.scenario.metadata.create_all(conn, checkfirst=True)
-                check_target_schema(conn, scan.scenario.metadata)
+                column_types = check_target_schema(conn, scan.scenario.metadata)
             pending = scan.pending
             log.info(
                 "apply_planned", tenant=tenant, log=str(log_path), pending=sum(pending.values())
@@ -195,6 +206,8 @@ def apply_log(
                     retry=policy,
                     max_rows=max_rows,
                     version=version,
+                    column_types=column_types,
+                    direct_copy=direct_copy,
                 )
                 result.run_id = str(run_id)
             _check_counts(session, scan, result)
@@ -272,6 +285,8 @@ def _run(
     retry: RetryPolicy,
     max_rows: int,
     version: str,
+    column_types: Mapping[str, Mapping[str, str]],
+    direct_copy: bool,
 ) -> uuid.UUID:
     with session.transaction() as conn:
         run_id = store.start_run(
@@ -289,13 +304,30 @@ def _run(
     if observer:
         observer.started(pending)
     totals: Counter[str] = Counter()
+    # Tables whose batches go through the upsert statement for the rest of the run.
+    upsert_only: set[str] = set() if direct_copy else set(scan.allow.tables)
     try:
-        for batch in plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows):
+        batches = plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows)
+        encode = NewRowsEncoder(column_types)
+        for batch, rows in prefetch((b, encode(b)) for b in batches):
             spec = scan.allow.tables[batch.table]
 
-            def attempt(batch: object = batch, spec: object = spec) -> Counter[str]:
+            def attempt(
+                batch: Batch = batch, spec: TableSpec = spec, rows: NewRows = rows
+            ) -> Counter[str]:
+                if batch.table not in upsert_only:
+                    try:
+                        with session.transaction():
+                            return insert_new_batch(
+                                session, spec, batch, rows, tenant=tenant, run_id=str(run_id)
+                            )
+                    except (psycopg.errors.IntegrityError, psycopg.errors.DataError):
+                        # Not all new (a rerun, an update, a collision): the upsert path
+                        # handles it exactly, and keeps this table for the rest of the run.
+                        upsert_only.add(batch.table)
+                        log.debug("direct_copy_fell_back", table=batch.table)
                 with session.transaction():
-                    return write_batch(session, spec, batch, tenant=tenant, run_id=str(run_id))  # type: ignore[arg-type]
+                    return write_batch(session, spec, batch, tenant=tenant, run_id=str(run_id))
 
             try:
                 outcome = with_retry(

@@ -52,6 +52,9 @@ class BatchSql:
     copy: sql.Composed
     collisions: sql.Composed
     upsert: sql.Composed
+    direct_copy: sql.Composed
+    direct_copy_binary: sql.Composed
+    direct_ledger: sql.Composed
 
 
 def key_match(
@@ -182,4 +185,26 @@ SELECT outcome, count(*) FROM ledger GROUP BY outcome
         seq=sql.Identifier(SEQ_COLUMN),
         hash=sql.Identifier(HASH_COLUMN),
     )
-    return BatchSql(create_stage=create_stage, copy=copy, collisions=collisions, upsert=upsert)
+    direct_copy = sql.SQL("COPY {target} ({columns}) FROM STDIN").format(
+        target=target, columns=columns
+    )
+    direct_ledger = sql.SQL(
+        """
+INSERT INTO seedctl.applied
+    (tenant, command_hash, seq, entity, table_name, row_id, run_id, outcome, before, after)
+SELECT %(tenant)s, b.hash, b.seq, %(entity)s, %(table)s, b.id, %(run_id)s, 'inserted', NULL,
+    to_jsonb(t)
+FROM unnest(%(ids)s::text::uuid[], %(hashes)s::text::text[], %(seqs)s::text::bigint[])
+    AS b (id, hash, seq)
+JOIN {target} t ON t.id = b.id
+"""
+    ).format(target=target)
+    return BatchSql(
+        create_stage=create_stage,
+        copy=copy,
+        collisions=collisions,
+        upsert=upsert,
+        direct_copy=direct_copy,
+        direct_copy_binary=sql.SQL("{} (FORMAT BINARY)").format(direct_copy),
+        direct_ledger=direct_ledger,
+    )

@@ -17,6 +17,9 @@ class SchemaGaps:
 
     missing_tables: list[str] = field(default_factory=list)  # schema.table
     missing_columns: list[str] = field(default_factory=list)
+    column_types: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per table name of the metadata: each column's type as the catalog names it
+    (``pg_type.typname``, the base type for a domain), for binary COPY."""
 
 
 def schema_gaps(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
@@ -24,7 +27,8 @@ def schema_gaps(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
     tables = metadata.sorted_tables
     rows = conn.execute(
         sa.text(
-            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "SELECT table_schema, table_name, column_name, udt_name "
+            "FROM information_schema.columns "
             "WHERE table_schema = ANY(:schemas) AND table_name = ANY(:tables)"
         ),
         {
@@ -32,9 +36,9 @@ def schema_gaps(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
             "tables": sorted({t.name for t in tables}),
         },
     )
-    present: dict[tuple[str, str], set[str]] = {}
-    for schema, table, column in rows:
-        present.setdefault((schema, table), set()).add(column)
+    present: dict[tuple[str, str], dict[str, str]] = {}
+    for schema, table, column, type_name in rows:
+        present.setdefault((schema, table), {})[column] = type_name
     gaps = SchemaGaps()
     for table in tables:
         schema = table.schema or "public"
@@ -45,11 +49,14 @@ def schema_gaps(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
         gaps.missing_columns.extend(
             f"{schema}.{table.name}.{c.name}" for c in table.columns if c.name not in columns
         )
+        gaps.column_types[table.name] = columns
     return gaps
 
 
-def check_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> None:
-    """Raise naming every missing table or column, so apply fails before its first write."""
+def check_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> dict[str, dict[str, str]]:
+    """Raise naming every missing table or column, so apply fails before its first write.
+
+    Returns each table's column types (see :attr:`SchemaGaps.column_types`)."""
     gaps = schema_gaps(conn, metadata)
     problems = [f"table {name} is missing" for name in gaps.missing_tables]
     problems += [f"column {name} is missing" for name in gaps.missing_columns]
@@ -60,3 +67,4 @@ def check_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> None:
             + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
             + "). Run `seedctl schema create`, or pass --create-schema."
         )
+    return gaps.column_types

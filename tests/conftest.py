@@ -67,6 +67,10 @@ def server_version(server_url: str) -> int:
 @pytest.fixture
 def database_url(server_url: str) -> Iterator[str]:
     """A fresh, empty database for one test; dropped when the test ends."""
+    yield from _fresh_database(server_url)
+
+
+def _fresh_database(server_url: str) -> Iterator[str]:
     name = f"seedctl_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -77,6 +81,12 @@ def database_url(server_url: str) -> Iterator[str]:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@pytest.fixture
+def other_database_url(database_url: str) -> Iterator[str]:
+    """A second fresh database on the same server, e.g. for a reference run."""
+    yield from _fresh_database(database_url)
 
 
 @pytest.fixture
