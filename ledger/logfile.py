@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from binascii import hexlify
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Final, Literal
+from typing import IO, Final, Literal, NamedTuple
 
 import msgspec
 
@@ -35,11 +36,15 @@ from ledger.errors import LogCorruptError, LogError
 __all__ = [
     "LOG_FORMAT",
     "AppendResult",
+    "EncodedBatch",
     "LogHeader",
     "LogReader",
     "LogRecord",
     "LogSummary",
     "append_commands",
+    "append_encoded",
+    "encode_batch",
+    "encode_batches",
     "file_sha256",
     "repair_torn_tail",
     "verify_log",
@@ -47,6 +52,7 @@ __all__ = [
 
 LOG_FORMAT: Final = "seedctl-log/1"
 _WRITE_BUFFER = 1 << 20
+_BATCH_SIZE = 1024
 
 
 class LogHeader(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -94,20 +100,6 @@ class LogRecord(Command, frozen=True, kw_only=True, forbid_unknown_fields=True):
 # lets the reader recover the exact body bytes to hash without rebuilding it.
 _ID_KEY = b',"id":'
 _TABLE_KEY = b',"table":'
-
-
-def _record_line(body: bytes, digest: str, prev: str, seq: int) -> bytes:
-    at_id = body.index(_ID_KEY) + 1
-    at_table = body.index(_TABLE_KEY, at_id) + 1
-    return b"".join(
-        (
-            body[:at_id],
-            b'"hash":"%s",' % digest.encode(),
-            body[at_id:at_table],
-            b'"prev":"%s","seq":%d,' % (prev.encode(), seq),
-            body[at_table:],
-        )
-    )
 
 
 def _body_of_line(line: bytes, record: LogRecord) -> bytes:
@@ -339,37 +331,108 @@ def append_commands(
     verified whole first, must be of the same scenario and tenant, and is appended
     to; a crash there leaves at most one torn last line, which the reader reports.
     """
+    return append_encoded(path, header, encode_batches(commands))
+
+
+def append_encoded(
+    path: Path | str, header: LogHeader, batches: Iterable[EncodedBatch]
+) -> AppendResult:
+    """:func:`append_commands` for commands already encoded, e.g. by worker processes.
+
+    Writes the file, exactly as ``append_commands`` of the same commands would.
+    """
     path = Path(path)
     if path.exists():
-        return _append_existing(path, header, commands)
-    return _write_new(path, header, commands)
+        return _append_existing(path, header, batches)
+    return _write_new(path, header, batches)
 
 
-def _write_new(path: Path, header: LogHeader, commands: Iterable[Command]) -> AppendResult:
+class EncodedBatch(NamedTuple):
+    """Commands encoded for the log and split where the chain fields go; not yet chained.
+
+    Encoding is most of a line's cost and needs no chain, so it can happen anywhere
+    (another process); only the chaining is sequential. Three plain buffers rather
+    than thousands of objects, so a batch crosses a process boundary cheaply.
+    ``digests`` holds each body's 32-byte SHA-256; ``heads`` and ``tails`` the
+    parts before and after ``"prev"``, ``"hash"`` already in, one a line (a
+    canonical body never holds a raw newline).
+    """
+
+    digests: bytes
+    heads: bytes
+    tails: bytes
+
+
+def encode_batch(commands: Iterable[Command]) -> EncodedBatch:
+    """Encode commands (a :class:`LogRecord` as its bare command) and split them for the chain."""
+    digests: list[bytes] = []
+    heads: list[bytes] = []
+    tails: list[bytes] = []
+    sha256 = hashlib.sha256
+    encode = canonical_bytes
+    for given in commands:
+        # Re-logging a record read from a log: hash its body, not its chain fields.
+        body = encode(given.command() if isinstance(given, LogRecord) else given)
+        digest = sha256(body).digest()
+        at_id = body.index(_ID_KEY) + 1
+        at_table = body.index(_TABLE_KEY, at_id) + 1
+        digests.append(digest)
+        heads.append(b'%s"hash":"%s",%s' % (body[:at_id], hexlify(digest), body[at_id:at_table]))
+        tails.append(body[at_table:])
+    return EncodedBatch(b"".join(digests), b"\n".join(heads), b"\n".join(tails))
+
+
+def encode_batches(
+    commands: Iterable[Command], size: int = _BATCH_SIZE
+) -> Generator[EncodedBatch, None, None]:
+    """:func:`encode_batch` over ``size`` commands at a time.
+
+    If ``commands`` fails, the commands it gave before are still handed on, so an
+    append keeps every complete line written before the failure.
+    """
+    pending: list[Command] = []
+    try:
+        for command in commands:
+            pending.append(command)
+            if len(pending) == size:
+                yield encode_batch(pending)
+                pending = []
+    except Exception:
+        if pending:
+            yield encode_batch(pending)
+        raise
+    if pending:
+        yield encode_batch(pending)
+
+
+def _write_new(path: Path, header: LogHeader, batches: Iterable[EncodedBatch]) -> AppendResult:
     partial = path.with_name(path.name + ".partial")
     head = canonical_bytes(header)
     with partial.open("wb", buffering=_WRITE_BUFFER) as out:
         out.write(head + b"\n")
-        added, skipped, last = _write_records(out, commands, set(), 0, head)
+        added, skipped, digest = _write_records(out, batches, set(), 0, _sha256(head))
         out.flush()
         os.fsync(out.fileno())
     partial.replace(path)
-    return AppendResult(path, True, added, skipped, added, _sha256(last))
+    return AppendResult(path, True, added, skipped, added, digest)
 
 
-def _append_existing(path: Path, header: LogHeader, commands: Iterable[Command]) -> AppendResult:
+def _append_existing(
+    path: Path, header: LogHeader, batches: Iterable[EncodedBatch]
+) -> AppendResult:
     seen: set[bytes] = set()
     with LogReader(path) as reader:
         _check_compatible(reader.header, header, path)
         for record, _ in reader:
             seen.add(bytes.fromhex(record.hash))
         summary = reader.summary()
-        last = reader._head_line
     with path.open("ab", buffering=_WRITE_BUFFER) as out:
-        added, skipped, last = _write_records(out, commands, seen, summary.commands, last)
+        added, skipped, digest = _write_records(
+            out, batches, seen, summary.commands, summary.digest
+        )
         out.flush()
         os.fsync(out.fileno())
-    return AppendResult(path, False, added, skipped, summary.commands + added, _sha256(last))
+    return AppendResult(path, False, added, skipped, summary.commands + added, digest)
 
 
 def _check_compatible(existing: LogHeader, wanted: LogHeader, path: Path) -> None:
@@ -384,24 +447,35 @@ def _check_compatible(existing: LogHeader, wanted: LogHeader, path: Path) -> Non
 
 
 def _write_records(
-    out: IO[bytes], commands: Iterable[Command], seen: set[bytes], seq: int, last: bytes
-) -> tuple[int, int, bytes]:
+    out: IO[bytes], batches: Iterable[EncodedBatch], seen: set[bytes], seq: int, digest: str
+) -> tuple[int, int, str]:
+    """Chain and write the batches' commands whose digest is not in ``seen`` (updated).
+
+    ``seq`` and ``digest`` are those of the last line already in the log; returns how
+    many lines were added and skipped, and the new last line's digest.
+    """
     added = skipped = 0
-    for given in commands:
-        # Re-logging a record read from a log: hash its body, not its chain fields.
-        command = given.command() if isinstance(given, LogRecord) else given
-        body = canonical_bytes(command)
-        digest = hashlib.sha256(body).digest()
-        if digest in seen:
-            skipped += 1
-            continue
-        seen.add(digest)
-        seq += 1
-        last = _record_line(body, digest.hex(), _sha256(last), seq)
-        out.write(last)
-        out.write(b"\n")
-        added += 1
-    return added, skipped, last
+    prev = digest.encode()
+    sha256 = hashlib.sha256
+    for digests, heads, tails in batches:
+        lines: list[bytes] = []
+        at = 0
+        for head, tail in zip(heads.split(b"\n"), tails.split(b"\n"), strict=True):
+            content = digests[at : at + 32]
+            at += 32
+            if content in seen:
+                skipped += 1
+                continue
+            seen.add(content)
+            seq += 1
+            line = b'%s"prev":"%s","seq":%d,%s' % (head, prev, seq, tail)
+            prev = hexlify(sha256(line).digest())
+            lines.append(line)
+        if lines:
+            added += len(lines)
+            lines.append(b"")
+            out.write(b"\n".join(lines))
+    return added, skipped, prev.decode()
 
 
 def repair_torn_tail(path: Path | str) -> int:
