@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from engine.embedded import seedctl_home
+from engine.generate_workers import encoded_in_workers, worker_count
 from engine.scenarios import Scenario, ScenarioParams, get_scenario
+from engine.scenarios.base import PartedScenario
 from ledger.commands import JsonScalar
 from ledger.errors import ConfigError, LogError
-from ledger.logfile import LogHeader, LogReader, append_commands
+from ledger.logfile import EncodedBatch, LogHeader, LogReader, append_encoded, encode_batches
 
 __all__ = [
     "DEFAULT_SCALE",
@@ -63,6 +66,9 @@ def today_in_london() -> dt.date:
 
 def default_log_path(scenario: str) -> Path:
     """Where a scenario's log goes when no ``--log`` is given: ``<seedctl home>/logs/``."""
+    # Imported here: engine.embedded loads psycopg, which generating a log never needs.
+    from engine.embedded import seedctl_home
+
     return seedctl_home() / "logs" / f"{scenario}.log"
 
 
@@ -111,6 +117,17 @@ def _check_same_origin(path: Path, header: LogHeader) -> None:
         )
 
 
+def _encoded(
+    scenario: Scenario, params: ScenarioParams, workers: int | None
+) -> Generator[EncodedBatch, None, None]:
+    """The scenario's commands, encoded in worker processes where that pays, else here."""
+    if workers is None:
+        workers = worker_count(scenario, params)
+    if workers > 0 and isinstance(scenario, PartedScenario):
+        return encoded_in_workers(scenario, params, workers)
+    return encode_batches(scenario.generate(params))
+
+
 def generate_log(
     scenario_name: str,
     log_path: Path | str,
@@ -118,12 +135,14 @@ def generate_log(
     seed: str | None = None,
     as_of: dt.date | None = None,
     scale: int | None = None,
+    workers: int | None = None,
 ) -> GenerateResult:
     """Write the scenario's commands the log lacks, creating the log (and its folder) if needed.
 
     Writes the log file only. A second run with the same parameters adds nothing; a
     later ``as_of`` adds the commands that changed with it (check-ins), a larger
-    scale the entities it adds.
+    scale the entities it adds. ``workers`` processes encode the commands (0: none,
+    None: as many as pay off); the log's bytes are the same either way.
     """
     started = time.monotonic()
     scenario = get_scenario(scenario_name)
@@ -139,7 +158,8 @@ def generate_log(
         _check_same_origin(path, header)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-    appended = append_commands(path, header, scenario.generate(params))
+    with closing(_encoded(scenario, params, workers)) as batches:
+        appended = append_encoded(path, header, batches)
     return GenerateResult(
         path=appended.path,
         scenario=scenario.name,

@@ -10,15 +10,15 @@ applier's allow-list: a command naming a table or column outside it is refused.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import sqlalchemy as sa
 
 from ledger.commands import Command, JsonScalar
 
-__all__ = ["Scenario", "ScenarioParams"]
+__all__ = ["PartedScenario", "Scenario", "ScenarioParams"]
 
 
 @dataclass(frozen=True)
@@ -59,4 +59,21 @@ class Scenario(Protocol):
 
     def expected_counts(self, params: ScenarioParams) -> Mapping[str, int]:
         """Rows per entity a full apply must leave (spec section 8's post-seed check)."""
+        ...
+
+
+@runtime_checkable
+class PartedScenario(Scenario, Protocol):
+    """A scenario whose stream splits into independent parts, so workers can generate them.
+
+    Optional: ``generate`` writes every scenario's log; ``parts`` only lets
+    ``seedctl generate`` spread the work over processes.
+    """
+
+    def parts(self, params: ScenarioParams) -> Sequence[Callable[[], Iterator[Command]]]:
+        """Pieces whose streams, called and chained in order, are exactly ``generate(params)``.
+
+        Each must be pure like ``generate`` and independent of the others, since each
+        may run in another process.
+        """
         ...

@@ -33,33 +33,33 @@ class _TextUUID(uuid.UUID):
         return self._text
 
 
-def _hex(key: NaturalKey) -> str:
-    """The 32 hex digits of the UUIDv5, version and variant bits set."""
+def _sha1_hex(key: NaturalKey) -> str:
+    """The 40 hex digits of SHA-1(namespace bytes + name): RFC 4122's version 5 input."""
     prefix = _namespace_bytes.get(key.namespace)
     if prefix is None:
         prefix = _namespace_bytes[key.namespace] = key.namespace.bytes
     # RFC 4122 version 5 is SHA-1 by definition; it names, it does not protect.
-    h = sha1(prefix + key.text.encode()).hexdigest()  # noqa: S324
-    # Digit 12 becomes the version (5); digit 16 keeps its low two bits under variant 10.
-    return f"{h[:12]}5{h[13:16]}{_VARIANT[h[16]]}{h[17:32]}"
+    return sha1(prefix + key.text.encode()).hexdigest()  # noqa: S324
 
 
+# Digit 16 keeps its low two bits under variant 10.
 _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 
 def id_text(key: NaturalKey) -> str:
     """``str(key.id)``: the canonical lower-case hyphenated form."""
-    h = _hex(key)
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = _sha1_hex(key)
+    # Straight from the digest's text: digit 12 becomes the version (5), digit 16 the variant.
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def id_uuid(key: NaturalKey) -> uuid.UUID:
     """``key.id``, for keys that children's natural keys are built from."""
-    h = _hex(key)
-    # Built field by field: UUID.__init__ re-parses and re-checks what _hex just made,
+    text = id_text(key)
+    # Built field by field: UUID.__init__ re-parses and re-checks what id_text just made,
     # and UUIDs refuse plain attribute writes.
     result = object.__new__(_TextUUID)
-    object.__setattr__(result, "int", int(h, 16))
+    object.__setattr__(result, "int", int(text.replace("-", ""), 16))
     object.__setattr__(result, "is_safe", uuid.SafeUUID.unknown)
-    object.__setattr__(result, "_text", f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    object.__setattr__(result, "_text", text)
     return result

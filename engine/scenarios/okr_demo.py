@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache, partial
 from typing import Final, NamedTuple
 
@@ -139,6 +139,15 @@ def _maker(entity: str) -> Callable[..., Command]:
 
 _MAKE: Final = {entity: _maker(entity) for entity in ENTITY_TABLES}
 
+# Per-person tier tests: on Python 3.11 ``Tier.FOUNDER`` is a descriptor call on the
+# enum class each time, a noticeable cost at a hundred thousand people.
+_FOUNDER, _ADMIN, _WORKSPACE_LEAD, _TEAM_LEAD = (
+    Tier.FOUNDER,
+    Tier.ADMIN,
+    Tier.WORKSPACE_LEAD,
+    Tier.TEAM_LEAD,
+)
+
 
 def _command(entity: str, key: NaturalKey, values: dict[str, JsonScalar], *, id_: str) -> Command:
     command: Command = _MAKE[entity](id=id_, key=key.text, values=values)
@@ -199,25 +208,43 @@ class _Generation:
         for first in range(1, last, CHUNK_BLOCKS):
             yield range(first, min(first + CHUNK_BLOCKS, last))
 
+    def parts(self) -> list[Callable[[], Iterator[Command]]]:
+        """The stream in independent pieces, in order: per chunk, its frame, plans and roles.
+
+        Each piece recomputes what it needs from the keyed draws, so pieces can run in
+        any process in any order; chained in order they are exactly ``commands()``.
+        """
+        return [
+            partial(section, chunk)
+            for chunk in self.chunks()
+            for section in (self.frame, self.plans, self.role_assignments)
+        ]
+
     def commands(self) -> Iterator[Command]:
         """Chunk by chunk; inside a chunk, entity by entity in dependency order."""
-        for chunk in self.chunks():
-            first = chunk.start == 1
-            if first:
-                yield from self.organizations()
-                yield from self.workspace_commands()
-            yield from self.teams(chunk)
-            yield from self.users(chunk)
-            if first:
-                yield from self.cycle_commands()
-                yield from self.pillars()
-            bundles = [self.bundle(slot) for slot in self.slots(chunk)]
-            yield from self.objectives(bundles)
-            yield from self.key_results(bundles)
-            yield from self.objective_key_results(bundles)
-            yield from self.initiatives(bundles)
-            yield from self.check_ins(bundles)
-            yield from self.role_assignments(chunk)
+        for part in self.parts():
+            yield from part()
+
+    def frame(self, chunk: range) -> Iterator[Command]:
+        """The chunk's teams and people; the first chunk also the organisation's fixtures."""
+        first = chunk.start == 1
+        if first:
+            yield from self.organizations()
+            yield from self.workspace_commands()
+        yield from self.teams(chunk)
+        yield from self.users(chunk)
+        if first:
+            yield from self.cycle_commands()
+            yield from self.pillars()
+
+    def plans(self, chunk: range) -> Iterator[Command]:
+        """The chunk's objectives and everything below them, planned once, pass by pass."""
+        bundles = [self.bundle(slot) for slot in self.slots(chunk)]
+        yield from self.objectives(bundles)
+        yield from self.key_results(bundles)
+        yield from self.objective_key_results(bundles)
+        yield from self.initiatives(bundles)
+        yield from self.check_ins(bundles)
 
     # -- the tenant's frame: organisation, workspaces, teams, people, cycles, pillars ---
 
@@ -278,21 +305,21 @@ class _Generation:
         return _command("user", user_key(email), values, id_=id_)
 
     def _name(self, person: Person) -> str:
-        if person.tier is Tier.FOUNDER:
+        if person.tier is _FOUNDER:
             return "Founder"  # as the spec's own upsert names the founder
         lanes = self.rng.lanes(person.email, "user.name")
         first = FIRST_NAMES[below(lanes[0], len(FIRST_NAMES))]
         return f"{first} {LAST_NAMES[below(lanes[1], len(LAST_NAMES))]}"
 
     def _job_title(self, person: Person) -> str:
-        if person.tier is Tier.FOUNDER:
+        if person.tier is _FOUNDER:
             return "Founder & CEO"
-        if person.tier is Tier.ADMIN:
+        if person.tier is _ADMIN:
             return "Tenant Administrator"
-        if person.tier is Tier.TEAM_LEAD:
+        if person.tier is _TEAM_LEAD:
             return f"{person.home_team().name} Lead"
         workspace = person.home_workspace()
-        if person.tier is Tier.WORKSPACE_LEAD:
+        if person.tier is _WORKSPACE_LEAD:
             return f"{workspace.spec.name} Lead"
         titles = workspace.spec.member_titles
         return titles[self.rng.below(person.email, "user.job-title", len(titles))]
@@ -514,14 +541,14 @@ class _Generation:
             team_uuids = {team.slug: self.team_uuid(team) for team in teams_of_block(block)}
             for person in block_people(block):
                 email = person.email
-                if person.tier is Tier.FOUNDER:
+                if person.tier is _FOUNDER:
                     yield self._role(email, "TENANT_OWNER", "TENANT", self.org_uuid)
-                elif person.tier is Tier.ADMIN:
+                elif person.tier is _ADMIN:
                     yield self._role(email, "TENANT_ADMIN", "TENANT", self.org_uuid)
-                elif person.tier is Tier.WORKSPACE_LEAD:
+                elif person.tier is _WORKSPACE_LEAD:
                     ws_uuid = self.workspace_uuids[person.home_workspace().position]
                     yield self._role(email, "WORKSPACE_LEAD", "WORKSPACE", ws_uuid)
-                elif person.tier is Tier.TEAM_LEAD:
+                elif person.tier is _TEAM_LEAD:
                     team_uuid = team_uuids[person.home_team().slug]
                     yield self._role(email, "TEAM_LEAD", "TEAM", team_uuid)
                 else:
@@ -574,6 +601,10 @@ class OkrDemo:
     def generate(self, params: ScenarioParams) -> Iterator[Command]:
         """Stream every command in dependency order. Pure: no I/O, no clock, no global state."""
         return _Generation(params).commands()
+
+    def parts(self, params: ScenarioParams) -> Sequence[Callable[[], Iterator[Command]]]:
+        """``generate`` in independent pieces, for worker processes; chained in order, equal."""
+        return _Generation(params).parts()
 
     def expected_counts(self, params: ScenarioParams) -> Mapping[str, int]:
         """Rows per entity a full apply leaves; walks the plan without building commands."""
