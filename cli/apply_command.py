@@ -58,6 +58,16 @@ def apply(
         ),
     ] = None,
     batch_size: BatchSizeOption = 1000,
+    writers: Annotated[
+        int,
+        typer.Option(
+            "--writers",
+            help="Connections writing batches at once (only batches of one table with "
+            "disjoint rows and no self-reference overlap).",
+            min=1,
+            max=16,
+        ),
+    ] = 2,
     as_json: JsonOption = False,
 ) -> None:
     """Apply every pending command of the log: target rows and ledger rows commit together.
@@ -78,6 +88,7 @@ def apply(
         create_schema=create_schema,
         observer=observer_for(as_json),
         max_rows=batch_size,
+        writers=writers,
         lock_timeout_ms=None if lock_timeout is None else int(lock_timeout * 1000),
         version=seedctl_version(),
     )

@@ -19,7 +19,6 @@ import psycopg
 import sqlalchemy as sa
 import structlog
 
-from engine.allowlist import TableSpec
 from engine.batch_sql import stage_name
 from engine.batch_writer import (
     NewRows,
@@ -31,16 +30,18 @@ from engine.batch_writer import (
 )
 from engine.database import connect_engine, describe, resolve_database
 from engine.db_errors import translate_write_error
+from engine.dispatch import Dispatcher
 from engine.log_scan import LogScan, iter_entries, scan_log
 from engine.planner import MAX_BATCH_ROWS, Batch, plan_batches
 from engine.prefetch import prefetch
 from engine.retry import RetryPolicy, with_retry
 from engine.scenarios import get_scenario
 from engine.session import RunSession
-from engine.target_check import check_target_schema
+from engine.target_check import SchemaGaps, check_target_schema
 from ledger import store
 from ledger.errors import (
     CollisionError,
+    ConfigError,
     ProductionGuardError,
     SeedctlError,
     VerificationFailedError,
@@ -52,6 +53,8 @@ __all__ = ["ApplyObserver", "ApplyResult", "EntityTally", "apply_log"]
 log = structlog.get_logger("seedctl.apply")
 
 OUTCOMES = ("inserted", "updated", "unchanged", "skipped")
+DEFAULT_WRITERS = 2
+"""Connections writing at once: two use both cores of a small machine's server."""
 
 
 class ApplyObserver(Protocol):
@@ -126,6 +129,7 @@ def apply_log(
     lock_timeout_ms: int | None = None,
     version: str = "0",
     direct_copy: bool = True,
+    writers: int = DEFAULT_WRITERS,
 ) -> ApplyResult:
     """Apply every pending command of ``log_path``. Writes target tables and the ledger.
 
@@ -133,7 +137,11 @@ def apply_log(
     target schema, or a pending row collides with one seedctl did not write.
     ``create_schema`` defaults to on for the embedded database only. ``direct_copy``
     off sends every batch through the upsert statement (tests compare the two paths).
+    ``writers`` connections write batches concurrently where that cannot change the
+    result (see :mod:`engine.dispatch`).
     """
+    if writers < 1:
+        raise ConfigError(f"--writers must be at least 1, not {writers}")
     started = time.monotonic()
     with LogReader(log_path) as reader:
         tenant = reader.header.tenant
@@ -182,7 +190,7 @@ def apply_log(
                         sa.text("SELECT pg_advisory_xact_lock(hashtext('seedctl:target-ddl'))")
                     )
                     scan.scenario.metadata.create_all(conn, checkfirst=True)
-                column_types = check_target_schema(conn, scan.scenario.metadata)
+                target = check_target_schema(conn, scan.scenario.metadata)
             pending = scan.pending
             log.info(
                 "apply_planned", tenant=tenant, log=str(log_path), pending=sum(pending.values())
@@ -206,8 +214,9 @@ def apply_log(
                     retry=policy,
                     max_rows=max_rows,
                     version=version,
-                    column_types=column_types,
+                    target=target,
                     direct_copy=direct_copy,
+                    writers=writers,
                 )
                 result.run_id = str(run_id)
             _check_counts(session, scan, result)
@@ -285,8 +294,9 @@ def _run(
     retry: RetryPolicy,
     max_rows: int,
     version: str,
-    column_types: Mapping[str, Mapping[str, str]],
+    target: SchemaGaps,
     direct_copy: bool,
+    writers: int,
 ) -> uuid.UUID:
     with session.transaction() as conn:
         run_id = store.start_run(
@@ -306,51 +316,65 @@ def _run(
     totals: Counter[str] = Counter()
     # Tables whose batches go through the upsert statement for the rest of the run.
     upsert_only: set[str] = set() if direct_copy else set(scan.allow.tables)
+    run = str(run_id)
+
+    def attempt(writer: RunSession, batch: Batch, rows: NewRows) -> Counter[str]:
+        spec = scan.allow.tables[batch.table]
+        if batch.table not in upsert_only:
+            try:
+                with writer.transaction():
+                    return insert_new_batch(writer, spec, batch, rows, tenant=tenant, run_id=run)
+            except (psycopg.errors.IntegrityError, psycopg.errors.DataError):
+                # Not all new (a rerun, an update, a collision): the upsert path
+                # handles it exactly, and keeps this table for the rest of the run.
+                upsert_only.add(batch.table)
+                log.debug("direct_copy_fell_back", table=batch.table)
+        with writer.transaction():
+            return write_batch(writer, spec, batch, tenant=tenant, run_id=run)
+
+    def write(writer: RunSession, batch: Batch, rows: NewRows) -> Counter[str]:
+        try:
+            return with_retry(
+                lambda: attempt(writer, batch, rows),
+                policy=retry,
+                what=f"batch {batch.table}",
+                on_retry=writer.reconnect,
+            )
+        except (sa.exc.DBAPIError, psycopg.Error) as e:
+            translated = translate_write_error(e, table=batch.table, first_seq=batch.items[0].seq)
+            if translated is None:
+                raise
+            raise translated from e
+
+    def done(batch: Batch, outcome: Counter[str]) -> None:
+        tally = result.entities[batch.entity]
+        for name in OUTCOMES:
+            setattr(tally, name, getattr(tally, name) + outcome[name])
+        totals.update(outcome)
+        log.debug("batch_applied", table=batch.table, rows=len(batch.items), **dict(outcome))
+        if observer:
+            observer.advanced(batch.entity, len(batch.items))
+
+    # The extra writers hold no lock of their own: they only write while this run's
+    # session holds the tenant lock, and stop when it fails.
+    extra = [session.sibling() for _ in range(writers - 1)]
+    dispatcher: Dispatcher[RunSession, NewRows, Counter[str]] = Dispatcher(
+        [session, *extra], write, done, self_referencing=target.self_referencing
+    )
     try:
         batches = plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows)
-        encode = NewRowsEncoder(column_types)
+        encode = NewRowsEncoder(target.column_types)
         for batch, rows in prefetch((b, encode(b)) for b in batches):
-            spec = scan.allow.tables[batch.table]
-
-            def attempt(
-                batch: Batch = batch, spec: TableSpec = spec, rows: NewRows = rows
-            ) -> Counter[str]:
-                if batch.table not in upsert_only:
-                    try:
-                        with session.transaction():
-                            return insert_new_batch(
-                                session, spec, batch, rows, tenant=tenant, run_id=str(run_id)
-                            )
-                    except (psycopg.errors.IntegrityError, psycopg.errors.DataError):
-                        # Not all new (a rerun, an update, a collision): the upsert path
-                        # handles it exactly, and keeps this table for the rest of the run.
-                        upsert_only.add(batch.table)
-                        log.debug("direct_copy_fell_back", table=batch.table)
-                with session.transaction():
-                    return write_batch(session, spec, batch, tenant=tenant, run_id=str(run_id))
-
-            try:
-                outcome = with_retry(
-                    attempt, policy=retry, what=f"batch {batch.table}", on_retry=session.reconnect
-                )
-            except (sa.exc.DBAPIError, psycopg.Error) as e:
-                translated = translate_write_error(
-                    e, table=batch.table, first_seq=batch.items[0].seq
-                )
-                if translated is None:
-                    raise
-                raise translated from e
-            tally = result.entities[batch.entity]
-            for name in OUTCOMES:
-                setattr(tally, name, getattr(tally, name) + outcome[name])
-            totals.update(outcome)
-            log.debug("batch_applied", table=batch.table, rows=len(batch.items), **dict(outcome))
-            if observer:
-                observer.advanced(batch.entity, len(batch.items))
+            dispatcher.submit(batch, rows)
+        dispatcher.drain()
     except BaseException:
+        dispatcher.close()
         _finish(session, run_id, "failed", totals)
         raise
     finally:
+        dispatcher.close()
+        for writer in extra:
+            writer.close()
         if observer:
             observer.finished()
     _finish(session, run_id, "succeeded", totals, scan)

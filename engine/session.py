@@ -54,6 +54,15 @@ class RunSession:
         assert isinstance(driver, psycopg.Connection)
         return driver
 
+    def sibling(self) -> RunSession:
+        """Another connection for the same run, without the lock (the run holds it here)."""
+        return RunSession(
+            self.engine,
+            tenant=self.tenant,
+            application_name=self.application_name,
+            lock_timeout_ms=self.lock_timeout_ms,
+        )
+
     def lock(self, *, wait: bool) -> None:
         acquire_tenant_lock(self.conn, self.tenant, wait=wait)
         self._locked = True

@@ -17,6 +17,9 @@ class SchemaGaps:
 
     missing_tables: list[str] = field(default_factory=list)  # schema.table
     missing_columns: list[str] = field(default_factory=list)
+    self_referencing: set[str] = field(default_factory=set)
+    """Tables with a foreign key to themselves (in the database, not just the metadata):
+    their batches are never written concurrently (see engine.dispatch)."""
     column_types: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per table name of the metadata: each column's type as the catalog names it
     (``pg_type.typname``, the base type for a domain), for binary COPY."""
@@ -36,6 +39,20 @@ def schema_gaps(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
             "tables": sorted({t.name for t in tables}),
         },
     )
+    found_self_references = conn.execute(
+        sa.text(
+            "SELECT n.nspname, c.relname FROM pg_constraint k "
+            "JOIN pg_class c ON c.oid = k.conrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE k.contype = 'f' AND k.conrelid = k.confrelid "
+            "AND n.nspname = ANY(:schemas) AND c.relname = ANY(:tables)"
+        ),
+        {
+            "schemas": sorted({t.schema or "public" for t in tables}),
+            "tables": sorted({t.name for t in tables}),
+        },
+    ).all()
+    self_referencing = {(str(schema), str(name)) for schema, name in found_self_references}
     present: dict[tuple[str, str], dict[str, str]] = {}
     for schema, table, column, type_name in rows:
         present.setdefault((schema, table), {})[column] = type_name
@@ -50,13 +67,15 @@ def schema_gaps(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
             f"{schema}.{table.name}.{c.name}" for c in table.columns if c.name not in columns
         )
         gaps.column_types[table.name] = columns
+        if (schema, table.name) in self_referencing:
+            gaps.self_referencing.add(table.name)
     return gaps
 
 
-def check_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> dict[str, dict[str, str]]:
+def check_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
     """Raise naming every missing table or column, so apply fails before its first write.
 
-    Returns each table's column types (see :attr:`SchemaGaps.column_types`)."""
+    Returns what it found: no gaps, column types and self-referencing tables."""
     gaps = schema_gaps(conn, metadata)
     problems = [f"table {name} is missing" for name in gaps.missing_tables]
     problems += [f"column {name} is missing" for name in gaps.missing_columns]
@@ -67,4 +86,4 @@ def check_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> dict[str,
             + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
             + "). Run `seedctl schema create`, or pass --create-schema."
         )
-    return gaps.column_types
+    return gaps

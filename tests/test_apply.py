@@ -244,7 +244,7 @@ def test_waiting_apply_runs_once_the_lock_is_released(database_url: str, tmp_pat
 
 
 class _TerminateOnce:
-    """An observer that kills the applier's own backend after the first batch."""
+    """An observer that kills the applier's own backends (every writer's) after the first batch."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -261,7 +261,7 @@ class _TerminateOnce:
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                     "WHERE application_name = 'seedctl apply' AND datname = current_database()"
                 ).fetchone()
-            assert killed == (1,)
+            assert killed is not None and killed[0] >= 1
 
     def finished(self) -> None:
         pass

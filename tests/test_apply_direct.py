@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 
 from engine.applier import apply_log
 from engine.generate import generate_log
+from engine.reverter import revert
 from engine.scenarios import get_scenario
 from tests.support.dbstate import dump_ledger, dump_tables
 from tests.support.mini import TABLES, make_log
@@ -71,3 +72,22 @@ def test_a_batch_that_is_not_all_new_falls_back_to_the_upsert_path(
     assert outcomes(direct) == outcomes(upsert)
     assert dump_tables(database_url, TABLES) == dump_tables(other_database_url, TABLES)
     assert dump_ledger(database_url) == dump_ledger(other_database_url)
+
+
+def test_concurrent_writers_leave_what_one_writer_leaves(
+    database_url: str, other_database_url: str, tmp_path: Path
+) -> None:
+    """Three connections at once (where allowed) against one: same tables, same ledger,
+    and the newest-first order still deletes every row on revert."""
+    log = tmp_path / "okr.log"
+    generate_log("okr-demo", log, as_of=dt.date(2026, 1, 15), scale=2)
+    tables = sorted(get_scenario("okr-demo").metadata.tables)
+    many = apply_log(log, database_url=database_url, create_schema=True, max_rows=100, writers=3)
+    one = apply_log(
+        log, database_url=other_database_url, create_schema=True, max_rows=100, writers=1
+    )
+    assert outcomes(many) == outcomes(one)
+    assert dump_tables(database_url, tables) == dump_tables(other_database_url, tables)
+    assert dump_ledger(database_url) == dump_ledger(other_database_url)
+    revert(database_url=database_url, log_path=log)
+    assert all(rows == [] for rows in dump_tables(database_url, tables).values())
