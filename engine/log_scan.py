@@ -7,15 +7,20 @@ number while the database is still untouched.
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing as mp
+import os
 from collections import Counter
 from collections.abc import Container, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from engine.allowlist import AllowList
 from engine.scenarios import Scenario, get_scenario
 from ledger.commands import Command
-from ledger.logfile import LogHeader, LogReader
+from ledger.logfile import LogHeader, LogReader, parse_record
 
 __all__ = ["LogScan", "iter_entries", "scan_log"]
 
@@ -40,27 +45,178 @@ class LogScan:
         return {e: n - self.done[e] for e, n in self.commands.items() if n > self.done[e]}
 
 
-def scan_log(path: Path, applied: Container[bytes] = frozenset()) -> LogScan:
+def scan_log(
+    path: Path, applied: Container[bytes] = frozenset(), *, workers: int | None = None
+) -> LogScan:
     """Verify ``path`` whole, check its names against its scenario's schema and count
-    what ``applied`` (raw digests from the ledger) already covers. Read-only."""
+    what ``applied`` (raw digests from the ledger) already covers. Read-only.
+
+    A large log is verified in ``workers`` processes at once (default: one per CPU
+    from 64 MB up), each taking a contiguous run of lines; the result, and the first
+    fault reported, are those of one process.
+    """
     with LogReader(path) as reader:
-        scenario = get_scenario(reader.header.scenario)
-        allow = AllowList(scenario.metadata, scenario.entity_tables)
-        commands: Counter[str] = Counter()
-        done: Counter[str] = Counter()
-        # Distinct row ids per entity, for the post-apply count check. Python's own
-        # string hash stands in for the id: it never leaves this process and halves
-        # the memory of keeping the ids themselves.
-        seen: dict[str, set[int]] = {}
-        for record, command in reader:
-            allow.check(command, f"{path}:{record.seq + 1}")
-            commands[command.entity] += 1
+        header, head_line = reader.header, reader.header_line
+    scenario = get_scenario(header.scenario)
+    allow = AllowList(scenario.metadata, scenario.entity_tables)
+    size = path.stat().st_size
+    if workers is None:
+        workers = scan_workers(size)
+    starts = _chunk_starts(path, len(head_line) + 1, size, max(workers, 1))
+    inputs = _ScanInputs(path, allow, applied)
+    if len(starts) <= 1:
+        parts = [_scan_chunk(inputs, starts[0][0], size, line_no=2, prev_line=head_line)]
+    else:
+        parts = _scan_in_processes(inputs, starts, size, head_line)
+    result = _merge(parts)
+    digest = hashlib.sha256(result.last_line).hexdigest()
+    rows = Counter({entity: len(ids) for entity, ids in result.seen.items()})
+    return LogScan(path, header, scenario, allow, digest, result.commands, result.done, rows)
+
+
+PARALLEL_SCAN_BYTES = 64 << 20
+"""Below this a log is scanned in this process: starting workers would cost more."""
+
+
+def scan_workers(size: int) -> int:
+    """Processes worth using to scan a log of ``size`` bytes."""
+    if size < PARALLEL_SCAN_BYTES or "fork" not in mp.get_all_start_methods():
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cpus or 1, 8))
+
+
+@dataclass(frozen=True)
+class _ScanInputs:
+    path: Path
+    allow: AllowList
+    applied: Container[bytes]
+
+
+@dataclass
+class _ChunkScan:
+    """What one contiguous run of lines holds."""
+
+    commands: Counter[str] = field(default_factory=Counter)
+    done: Counter[str] = field(default_factory=Counter)
+    seen: dict[str, set[int]] = field(default_factory=dict)
+    last_line: bytes = b""
+
+
+def _chunk_starts(path: Path, first: int, size: int, chunks: int) -> list[tuple[int, int]]:
+    """``(offset, line number)`` where each chunk starts: at line starts, evenly by bytes."""
+    starts = [(first, 2)]
+    if chunks <= 1 or size <= first:
+        return starts
+    with path.open("rb") as f:
+        line_no, at = 2, first
+        f.seek(first)
+        for i in range(1, chunks):
+            target = first + (size - first) * i // chunks
+            if target <= at:
+                continue
+            # Count the lines up to target in blocks, then finish the line target is in.
+            while at < target:
+                block = f.read(min(1 << 23, target - at))
+                line_no += block.count(b"\n")
+                at += len(block)
+            rest = f.readline()
+            if not rest.endswith(b"\n"):
+                break  # the last line: nothing left to split off
+            at += len(rest)
+            line_no += 1
+            if at < size:
+                starts.append((at, line_no))
+    return starts
+
+
+def _previous_line(f: BinaryIO, start: int) -> bytes:
+    """The line that ends just before offset ``start`` (without its newline)."""
+    end = start - 1
+    at = end
+    while at > 0:
+        step = min(1 << 16, at)
+        f.seek(at - step)
+        found = f.read(step).rfind(b"\n")
+        if found >= 0:
+            at = at - step + found + 1
+            break
+        at -= step
+    f.seek(at)
+    return f.read(end - at)
+
+
+def _scan_chunk(
+    inputs: _ScanInputs, start: int, end: int, *, line_no: int, prev_line: bytes | None = None
+) -> _ChunkScan:
+    """Verify the lines from offset ``start`` (line ``line_no``) up to offset ``end``."""
+    path, allow, applied = inputs.path, inputs.allow, inputs.applied
+    part = _ChunkScan()
+    seen = part.seen
+    with path.open("rb") as f:
+        if prev_line is None:
+            prev_line = _previous_line(f, start)
+        f.seek(start)
+        at = start
+        while at < end:
+            raw = f.readline()
+            if not raw:
+                break
+            at += len(raw)
+            record, command = parse_record(raw, line_no, prev_line, path)
+            allow.check(command, f"{path}:{line_no}")
+            part.commands[command.entity] += 1
             if bytes.fromhex(record.hash) in applied:
-                done[command.entity] += 1
+                part.done[command.entity] += 1
+            # Python's own string hash stands in for the id: it never leaves this run
+            # (forked workers share its seed) and halves the memory of the ids themselves.
             seen.setdefault(command.entity, set()).add(hash(command.id))
-        summary = reader.summary()
-    rows = Counter({entity: len(ids) for entity, ids in seen.items()})
-    return LogScan(path, summary.header, scenario, allow, summary.digest, commands, done, rows)
+            prev_line = raw[:-1]
+            line_no += 1
+    part.last_line = prev_line
+    return part
+
+
+# Set just before the workers fork, so they inherit it (the ledger's hashes too)
+# instead of unpickling it.
+_FORK_STATE: list[_ScanInputs] = []
+
+
+def _scan_chunk_in_worker(start: int, end: int, line_no: int) -> _ChunkScan:
+    return _scan_chunk(_FORK_STATE[0], start, end, line_no=line_no)
+
+
+def _scan_in_processes(
+    inputs: _ScanInputs, starts: list[tuple[int, int]], size: int, head_line: bytes
+) -> list[_ChunkScan]:
+    """Chunk 0 here, the others in forked workers; the earliest chunk's fault wins."""
+    ends = [offset for offset, _ in starts[1:]] + [size]
+    _FORK_STATE[:] = [inputs]
+    try:
+        with ProcessPoolExecutor(len(starts) - 1, mp_context=mp.get_context("fork")) as pool:
+            futures = [
+                pool.submit(_scan_chunk_in_worker, start, end, line_no)
+                for (start, line_no), end in zip(starts[1:], ends[1:], strict=True)
+            ]
+            try:
+                first = _scan_chunk(inputs, starts[0][0], ends[0], line_no=2, prev_line=head_line)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+            return [first, *(future.result() for future in futures)]
+    finally:
+        _FORK_STATE.clear()
+
+
+def _merge(parts: list[_ChunkScan]) -> _ChunkScan:
+    merged = _ChunkScan(last_line=parts[-1].last_line)
+    for part in parts:
+        merged.commands.update(part.commands)
+        merged.done.update(part.done)
+        for entity, ids in part.seen.items():
+            merged.seen.setdefault(entity, set()).update(ids)
+    return merged
 
 
 def iter_entries(

@@ -46,6 +46,18 @@ class LogError(SeedctlError):
         self.path = path
         self.line = line
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Crosses process boundaries (a parallel log scan) with its class and place intact.
+        return (_restore_log_error, (type(self), str(self), self.path, self.line))
+
+
+def _restore_log_error(
+    kind: type[LogError], text: str, path: str | None, line: int | None
+) -> LogError:
+    error = kind(text)
+    error.path, error.line = path, line
+    return error
+
 
 class LogCorruptError(LogError):
     """A line of the log fails its hash or chain check, or is torn."""

@@ -46,6 +46,7 @@ __all__ = [
     "encode_batch",
     "encode_batches",
     "file_sha256",
+    "parse_record",
     "repair_torn_tail",
     "verify_log",
 ]
@@ -144,7 +145,9 @@ class LogReader:
             self._file.close()
             raise LogError("empty file, not a seedctl log", path=str(self.path), line=1)
         self.header = _parse_header(first, self.path)
-        self._head_line = first.rstrip(b"\n")
+        self.header_line = first.rstrip(b"\n")
+        """Line 1's bytes without the newline: what the first command's ``prev`` hashes."""
+        self._head_line = self.header_line
         self._done = False
         self._commands = 0
         self._entities: Counter[str] = Counter()
@@ -163,7 +166,7 @@ class LogReader:
         line_no = 1
         for raw in self._file:
             line_no += 1
-            record, command = _parse_record(raw, line_no, prev_line, self.path)
+            record, command = parse_record(raw, line_no, prev_line, self.path)
             prev_line = raw[:-1]
             self._commands += 1
             self._entities[record.entity] += 1
@@ -261,9 +264,12 @@ def _parse_header(raw: bytes, path: Path) -> LogHeader:
     return header
 
 
-def _parse_record(
+def parse_record(
     raw: bytes, line_no: int, prev_line: bytes, path: Path
 ) -> tuple[LogRecord, Command]:
+    """Check one command line (``raw``, with its newline) fully: JSON, seq, chain to
+    ``prev_line`` (the line before, without newline), canonical form, content hash."""
+
     def fail(message: str) -> LogCorruptError:
         return LogCorruptError(message, path=str(path), line=line_no)
 
