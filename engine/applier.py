@@ -461,9 +461,10 @@ def _check_counts(session: RunSession, scan: LogScan, result: ApplyResult) -> No
                 sa.text(
                     f"SELECT count(*) FROM {_quoted(scan, table)} "
                     "WHERE id IN (SELECT row_id FROM seedctl.applied "
-                    "WHERE tenant = :tenant AND entity = :entity)"
+                    "WHERE tenant = :tenant AND table_name = :table AND entity = :entity)"
                 ),
-                {"tenant": result.tenant, "entity": entity},
+                # table_name lets the ledger's row index find the entries of small tables.
+                {"tenant": result.tenant, "table": table, "entity": entity},
             ).scalar_one()
     missing = {
         e: (t.expected_rows, t.found_rows)
