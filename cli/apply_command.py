@@ -77,9 +77,15 @@ def apply(
     7 production guard, 8 post-seed check failed, 10 unknown table or column.
     """
     from cli.app import seedctl_version
+    from ledger.logfile import file_sha256_soon
+
+    # Hash a given log while the database stack imports; a generated one once written.
+    hashing = file_sha256_soon(log) if log is not None and scenario is None else None
+    log_path = ensure_log(log, scenario, seed, as_of, scale, quiet=as_json)
+    if hashing is None:
+        hashing = file_sha256_soon(log_path)
     from engine.applier import apply_log
 
-    log_path = ensure_log(log, scenario, seed, as_of, scale, quiet=as_json)
     result = apply_log(
         log_path,
         database_url=database_url,
@@ -89,6 +95,7 @@ def apply(
         observer=observer_for(as_json),
         max_rows=batch_size,
         writers=writers,
+        log_sha256=hashing,
         lock_timeout_ms=None if lock_timeout is None else int(lock_timeout * 1000),
         version=seedctl_version(),
     )

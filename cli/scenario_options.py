@@ -65,14 +65,14 @@ def ensure_log(
     quiet: bool,
 ) -> Path:
     """The log to apply: ``--log`` as given, or the scenario generated into the default log."""
-    from engine.generate import default_log_path, generate_log
-
     generating = scenario is not None or log is None
     if not generating:
         if seed is not None or as_of is not None or scale is not None:
             raise ConfigError("--seed, --as-of and --scale need --scenario (they generate a log)")
         assert log is not None
         return log
+    from engine.generate import default_log_path, generate_log
+
     name = scenario or DEFAULT_SCENARIO
     path = log or default_log_path(name)
     result = generate_log(name, path, seed=seed, as_of=parse_as_of(as_of), scale=scale)

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,7 +47,7 @@ from ledger.errors import (
     SeedctlError,
     VerificationFailedError,
 )
-from ledger.logfile import LogReader, file_sha256
+from ledger.logfile import LogReader, file_sha256_soon
 
 __all__ = ["ApplyObserver", "ApplyResult", "EntityTally", "apply_log"]
 
@@ -130,6 +131,7 @@ def apply_log(
     version: str = "0",
     direct_copy: bool = True,
     writers: int = DEFAULT_WRITERS,
+    log_sha256: Future[str] | None = None,
 ) -> ApplyResult:
     """Apply every pending command of ``log_path``. Writes target tables and the ledger.
 
@@ -138,14 +140,15 @@ def apply_log(
     ``create_schema`` defaults to on for the embedded database only. ``direct_copy``
     off sends every batch through the upsert statement (tests compare the two paths).
     ``writers`` connections write batches concurrently where that cannot change the
-    result (see :mod:`engine.dispatch`).
+    result (see :mod:`engine.dispatch`). ``log_sha256``: the file's SHA-256 being
+    computed already (:func:`ledger.logfile.file_sha256_soon`).
     """
     if writers < 1:
         raise ConfigError(f"--writers must be at least 1, not {writers}")
     started = time.monotonic()
+    hashing = log_sha256 or file_sha256_soon(log_path)
     with LogReader(log_path) as reader:
         tenant = reader.header.tenant
-    log_sha = file_sha256(log_path)
     database = resolve_database(database_url)
     with connect_engine(database.url) as engine:
         session = RunSession(
@@ -158,6 +161,7 @@ def apply_log(
             with session.transaction() as conn:
                 guard_production(conn, allow_production=allow_production, action="apply")
             session.lock(wait=wait)
+            log_sha = hashing.result()
             with session.transaction() as conn:
                 unchanged = _unchanged_since_last_apply(conn, tenant, log_sha)
             if unchanged is not None:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from binascii import hexlify
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal, NamedTuple
@@ -46,6 +48,7 @@ __all__ = [
     "encode_batch",
     "encode_batches",
     "file_sha256",
+    "file_sha256_soon",
     "parse_record",
     "repair_torn_tail",
     "verify_log",
@@ -305,6 +308,25 @@ def file_sha256(path: Path | str) -> str:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_sha256_soon(path: Path | str) -> Future[str]:
+    """:func:`file_sha256` in a background thread, started now.
+
+    hashlib hashes without the GIL, so the CLI starts this before importing the
+    database stack, and a no-op rerun of a large log pays for the hash and the
+    imports at once rather than one after the other.
+    """
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(file_sha256(path))
+        except BaseException as error:  # raised again by future.result()
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="seedctl-file-sha256", daemon=True).start()
+    return future
 
 
 def verify_log(path: Path | str) -> LogSummary:
