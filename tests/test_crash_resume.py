@@ -94,7 +94,7 @@ def test_apply_killed_at_24_points_resumes_to_the_uninterrupted_result(
     """SIGKILL apply 24 times at spread points; the database stays consistent and ends equal."""
     log = okr_log(tmp_path / "okr.log")
     tables = okr_tables()
-    apply = _seedctl("apply", "--log", str(log), "--create-schema", "--batch-size", "40")
+    apply = _seedctl("apply", "--log", str(log), "--create-schema", "--batch-size", "15")
     reference_env = {**seedctl_env, "SEEDCTL_DATABASE_URL": reference_url}
     subprocess.run(apply, env=reference_env, check=True, capture_output=True)
 
