@@ -38,7 +38,7 @@ from engine.prefetch import prefetch
 from engine.retry import RetryPolicy, with_retry
 from engine.scenarios import get_scenario
 from engine.session import RunSession
-from engine.target_check import SchemaGaps, check_target_schema
+from engine.target_check import TargetSchema, check_target_schema
 from ledger import store
 from ledger.errors import (
     CollisionError,
@@ -298,7 +298,7 @@ def _run(
     retry: RetryPolicy,
     max_rows: int,
     version: str,
-    target: SchemaGaps,
+    target: TargetSchema,
     direct_copy: bool,
     writers: int,
 ) -> uuid.UUID:
@@ -376,7 +376,6 @@ def _run(
         _finish(session, run_id, "failed", totals)
         raise
     finally:
-        dispatcher.close()
         for writer in extra:
             writer.close()
         if observer:

@@ -20,6 +20,7 @@ import re
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from engine.copy_text import scalar_text
 from ledger.commands import JsonScalar
 
 __all__ = ["BINARY_TYPES", "NotBinaryError", "RowEncoder", "binary_row_encoder", "copy_binary_rows"]
@@ -62,16 +63,11 @@ def _sized(data: bytes) -> bytes:
 
 
 def _text(value: JsonScalar) -> bytes:
-    # What text COPY would send for the same JSON scalar (see engine.copy_text).
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise NotBinaryError("NUL in text")
-        return _sized(value.encode())
-    if value is True:
-        return _sized(b"t")
-    if value is False:
-        return _sized(b"f")
-    return _sized(str(value).encode())
+    assert value is not None  # the row encoder sends NULL itself
+    text = scalar_text(value)
+    if "\x00" in text:
+        raise NotBinaryError("NUL in text")
+    return _sized(text.encode())
 
 
 def _jsonb(value: JsonScalar) -> bytes:

@@ -14,22 +14,28 @@ from collections.abc import Iterable, Sequence
 
 from ledger.commands import JsonScalar
 
-__all__ = ["copy_text_field", "copy_text_rows"]
+__all__ = ["copy_text_field", "copy_text_rows", "scalar_text"]
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
-def copy_text_field(value: JsonScalar) -> str:
-    """One field: NULL, boolean, integer or escaped text."""
-    if value is None:
-        return "\\N"
+def scalar_text(value: str | int | bool) -> str:
+    """A non-NULL JSON scalar as PostgreSQL reads it from text: ``t``/``f``, digits, or
+    the string itself. Binary COPY of a text column sends the same (engine.copy_binary)."""
     if value is True:
         return "t"
     if value is False:
         return "f"
     if isinstance(value, int):
         return str(value)
-    return value.translate(_ESCAPES)
+    return value
+
+
+def copy_text_field(value: JsonScalar) -> str:
+    """One field: NULL, or the scalar's text escaped for COPY."""
+    if value is None:
+        return "\\N"
+    return scalar_text(value).translate(_ESCAPES)
 
 
 def copy_text_rows(rows: Iterable[Sequence[JsonScalar]]) -> bytes:

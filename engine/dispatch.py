@@ -80,11 +80,13 @@ class Dispatcher(Generic[S, P, R]):
         self._in_flight.append(_InFlight(future, batch, ids))
 
     def drain(self) -> None:
-        """Wait for every batch in flight; raise the first error."""
+        """Wait for every batch in flight and stop the threads; raise the first error."""
         self._collect(everything=True)
+        self.close()
 
     def close(self) -> None:
-        """Wait for the writer threads (after an error in the caller, say) and stop them."""
+        """Wait for the batches in flight, uncounted, and stop the threads (after an error
+        in the caller, say). Idempotent."""
         wait([f.future for f in self._in_flight])
         self._in_flight = []
         self._executor.shutdown(wait=True)

@@ -15,12 +15,11 @@ from collections.abc import Container, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from engine.allowlist import AllowList
 from engine.scenarios import Scenario, get_scenario
 from ledger.commands import Command
-from ledger.logfile import LogHeader, LogReader, parse_record
+from ledger.logfile import LogHeader, LogReader, line_before, read_records
 
 __all__ = ["LogScan", "iter_entries", "scan_log"]
 
@@ -130,22 +129,6 @@ def _chunk_starts(path: Path, first: int, size: int, chunks: int) -> list[tuple[
     return starts
 
 
-def _previous_line(f: BinaryIO, start: int) -> bytes:
-    """The line that ends just before offset ``start`` (without its newline)."""
-    end = start - 1
-    at = end
-    while at > 0:
-        step = min(1 << 16, at)
-        f.seek(at - step)
-        found = f.read(step).rfind(b"\n")
-        if found >= 0:
-            at = at - step + found + 1
-            break
-        at -= step
-    f.seek(at)
-    return f.read(end - at)
-
-
 def _scan_chunk(
     inputs: _ScanInputs, start: int, end: int, *, line_no: int, prev_line: bytes | None = None
 ) -> _ChunkScan:
@@ -155,24 +138,17 @@ def _scan_chunk(
     seen = part.seen
     with path.open("rb") as f:
         if prev_line is None:
-            prev_line = _previous_line(f, start)
+            prev_line = line_before(f, start)
         f.seek(start)
-        at = start
-        while at < end:
-            raw = f.readline()
-            if not raw:
-                break
-            at += len(raw)
-            record, command = parse_record(raw, line_no, prev_line, path)
-            allow.check(command, f"{path}:{line_no}")
-            part.commands[command.entity] += 1
+        for record, raw in read_records(f, path, line_no=line_no, prev_line=prev_line, end=end):
+            allow.check(record, f"{path}:{record.seq + 1}")
+            part.commands[record.entity] += 1
             if bytes.fromhex(record.hash) in applied:
-                part.done[command.entity] += 1
+                part.done[record.entity] += 1
             # Python's own string hash stands in for the id: it never leaves this run
             # (forked workers share its seed) and halves the memory of the ids themselves.
-            seen.setdefault(command.entity, set()).add(hash(command.id))
+            seen.setdefault(record.entity, set()).add(hash(record.id))
             prev_line = raw[:-1]
-            line_no += 1
     part.last_line = prev_line
     return part
 

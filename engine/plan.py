@@ -26,7 +26,7 @@ from engine.plan_report import write_plan_report
 from engine.plan_sql import build_compare_sql
 from engine.planner import MAX_BATCH_ROWS, Batch, plan_batches
 from engine.readonly import driver_connection, read_only_transaction
-from engine.target_check import schema_gaps
+from engine.target_check import read_target_schema
 from ledger import store
 from ledger.commands import JsonScalar, canonical_bytes
 from ledger.errors import UnknownNameError
@@ -145,7 +145,7 @@ def plan_log(
 
 def _missing_tables(conn: sa.Connection, scan: LogScan) -> list[str]:
     """Target tables not in the database yet. A table lacking a column is apply's error too."""
-    gaps = schema_gaps(conn, scan.scenario.metadata)
+    gaps = read_target_schema(conn, scan.scenario.metadata)
     if gaps.missing_columns:
         raise UnknownNameError(
             "the database's tables do not match the scenario's target schema ("

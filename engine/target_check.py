@@ -1,4 +1,5 @@
-"""Does the database hold the tables and columns the scenario's schema needs? Read-only."""
+"""The target tables as the database has them: what is missing, column types, and
+self-references. Read-only."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import sqlalchemy as sa
 
 from ledger.errors import UnknownNameError
 
-__all__ = ["SchemaGaps", "check_target_schema", "schema_gaps"]
+__all__ = ["TargetSchema", "check_target_schema", "read_target_schema"]
 
 
 @dataclass
-class SchemaGaps:
-    """What the database lacks: whole tables, and columns of tables that do exist."""
+class TargetSchema:
+    """What the database lacks (whole tables, columns of tables that exist), and what
+    apply needs to know about the tables that are there."""
 
     missing_tables: list[str] = field(default_factory=list)  # schema.table
     missing_columns: list[str] = field(default_factory=list)
@@ -25,8 +27,9 @@ class SchemaGaps:
     (``pg_type.typname``, the base type for a domain), for binary COPY."""
 
 
-def schema_gaps(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
-    """Compare ``metadata`` with the catalog in one query. Read-only."""
+def read_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> TargetSchema:
+    """Compare ``metadata`` with the catalog: columns in one query, foreign keys in
+    another. Read-only."""
     tables = metadata.sorted_tables
     rows = conn.execute(
         sa.text(
@@ -56,27 +59,27 @@ def schema_gaps(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
     present: dict[tuple[str, str], dict[str, str]] = {}
     for schema, table, column, type_name in rows:
         present.setdefault((schema, table), {})[column] = type_name
-    gaps = SchemaGaps()
+    found = TargetSchema()
     for table in tables:
         schema = table.schema or "public"
         columns = present.get((schema, table.name))
         if columns is None:
-            gaps.missing_tables.append(f"{schema}.{table.name}")
+            found.missing_tables.append(f"{schema}.{table.name}")
             continue
-        gaps.missing_columns.extend(
+        found.missing_columns.extend(
             f"{schema}.{table.name}.{c.name}" for c in table.columns if c.name not in columns
         )
-        gaps.column_types[table.name] = columns
+        found.column_types[table.name] = columns
         if (schema, table.name) in self_referencing:
-            gaps.self_referencing.add(table.name)
-    return gaps
+            found.self_referencing.add(table.name)
+    return found
 
 
-def check_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> SchemaGaps:
+def check_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> TargetSchema:
     """Raise naming every missing table or column, so apply fails before its first write.
 
     Returns what it found: no gaps, column types and self-referencing tables."""
-    gaps = schema_gaps(conn, metadata)
+    gaps = read_target_schema(conn, metadata)
     problems = [f"table {name} is missing" for name in gaps.missing_tables]
     problems += [f"column {name} is missing" for name in gaps.missing_columns]
     if problems:

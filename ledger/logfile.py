@@ -49,7 +49,8 @@ __all__ = [
     "encode_batches",
     "file_sha256",
     "file_sha256_soon",
-    "parse_record",
+    "line_before",
+    "read_records",
     "repair_torn_tail",
     "verify_log",
 ]
@@ -166,14 +167,11 @@ class LogReader:
 
     def __iter__(self) -> Iterator[tuple[LogRecord, Command]]:
         prev_line = self._head_line
-        line_no = 1
-        for raw in self._file:
-            line_no += 1
-            record, command = parse_record(raw, line_no, prev_line, self.path)
+        for record, raw in read_records(self._file, self.path, line_no=2, prev_line=prev_line):
             prev_line = raw[:-1]
             self._commands += 1
             self._entities[record.entity] += 1
-            yield record, command
+            yield record, record
         self._head_line = prev_line
         self._done = True
 
@@ -267,9 +265,44 @@ def _parse_header(raw: bytes, path: Path) -> LogHeader:
     return header
 
 
-def parse_record(
-    raw: bytes, line_no: int, prev_line: bytes, path: Path
-) -> tuple[LogRecord, Command]:
+def read_records(
+    file: IO[bytes], path: Path, *, line_no: int, prev_line: bytes, end: int | None = None
+) -> Iterator[tuple[LogRecord, bytes]]:
+    """Verify and yield each record from ``file``'s position, with its raw line.
+
+    The line there is number ``line_no`` and ``prev_line`` is the one before it (no
+    newline). Stops at offset ``end`` (a line start) or the end of the file, so that
+    several processes can each verify one run of lines of a large log.
+    """
+    at = file.tell()
+    while end is None or at < end:
+        raw = file.readline()
+        if not raw:
+            return
+        at += len(raw)
+        record = _parse_record(raw, line_no, prev_line, path)
+        yield record, raw
+        prev_line = raw[:-1]
+        line_no += 1
+
+
+def line_before(file: IO[bytes], offset: int) -> bytes:
+    """The line that ends just before ``offset``, a line start (without its newline)."""
+    end = offset - 1
+    at = end
+    while at > 0:
+        step = min(1 << 16, at)
+        file.seek(at - step)
+        found = file.read(step).rfind(b"\n")
+        if found >= 0:
+            at = at - step + found + 1
+            break
+        at -= step
+    file.seek(at)
+    return file.read(end - at)
+
+
+def _parse_record(raw: bytes, line_no: int, prev_line: bytes, path: Path) -> LogRecord:
     """Check one command line (``raw``, with its newline) fully: JSON, seq, chain to
     ``prev_line`` (the line before, without newline), canonical form, content hash."""
 
@@ -298,7 +331,7 @@ def parse_record(
     # encoding: hash those rather than building and encoding the command again.
     if _sha256(_body_of_line(body, record)) != record.hash:
         raise fail("hash does not match the command's content (edited?)")
-    return record, record
+    return record
 
 
 def file_sha256(path: Path | str) -> str:

@@ -16,6 +16,7 @@ from engine.database import connect_engine
 from engine.scenarios.base import ScenarioParams
 from engine.scenarios.okr_demo import OKR_DEMO
 from engine.scenarios.okr_demo_schema import OBJECTIVES, metadata
+from engine.target_check import read_target_schema
 from tests.support.cli import seedctl
 
 TABLES = [
@@ -140,3 +141,17 @@ def test_tenant_objectives_conflict_despite_null_scope(database_url: str) -> Non
         assert conn.execute(statement, tenant_objective).all() == [(tenant_objective["id"],)]
         assert conn.execute(statement, again).all() == []
         assert conn.execute(sa.select(sa.func.count()).select_from(OBJECTIVES)).scalar_one() == 1
+
+
+def test_the_catalog_gives_apply_column_types_and_self_references(database_url: str) -> None:
+    """Binary COPY picks encoders by these types; the dispatcher never writes two batches of
+    a self-referencing table at once. Both come from the database, not the metadata."""
+    with connect_engine(database_url) as engine, engine.begin() as conn:
+        metadata.create_all(conn)
+        conn.exec_driver_sql("ALTER TABLE teams ADD COLUMN parent_id uuid REFERENCES teams (id)")
+        found = read_target_schema(conn, metadata)
+    assert found.missing_tables == found.missing_columns == []
+    assert found.self_referencing == {"users", "teams"}
+    assert found.column_types["check_ins"]["checked_in_at"] == "timestamptz"
+    assert found.column_types["key_results"]["target_value"] == "numeric"
+    assert found.column_types["users"]["id"] == "uuid"
