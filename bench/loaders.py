@@ -30,9 +30,8 @@ from logrows import (
     table_codecs,
 )
 from psycopg import sql
-
-from engine.scenarios import Scenario, get_scenario
-from ledger.logfile import LogReader
+from seedctl.engine.scenarios import Scenario, get_scenario
+from seedctl.ledger import LogReader
 
 __all__ = ["copy_tables", "main", "run_copy", "run_per_row", "upsert_statement"]
 

@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-
-from ledger.commands import JsonScalar
-from ledger.logfile import LogReader
+from seedctl.ledger import JsonScalar, LogReader
 
 __all__ = [
     "ColumnCodec",

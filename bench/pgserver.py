@@ -136,7 +136,7 @@ def bench_server(database_url: str | None) -> Iterator[Server]:
     if database_url:
         yield Server(admin_url=database_url, embedded=False)
         return
-    from engine import embedded
+    from seedctl.engine.db import embedded
 
     home = Path(tempfile.mkdtemp(prefix="seedctl-bench-pg-"))
     try:

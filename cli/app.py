@@ -5,12 +5,10 @@ from __future__ import annotations
 import sys
 import traceback
 from enum import StrEnum
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
-
-from cli import (
+from seedctl.cli import (
     apply_command,
     db_commands,
     env_commands,
@@ -22,18 +20,12 @@ from cli import (
     schema_commands,
     verify_command,
 )
-from cli.logs import configure_logging
-from cli.output import error_console
-from ledger.errors import SeedctlError
+from seedctl.cli.logs import configure_logging
+from seedctl.cli.output import error_console
+from seedctl.cli.version import seedctl_version
+from seedctl.ledger import SeedctlError
 
 __all__ = ["app", "main"]
-
-
-def seedctl_version() -> str:
-    try:
-        return version("seedctl")
-    except PackageNotFoundError:  # running from a checkout that was never installed
-        return "0+unknown"
 
 
 app = typer.Typer(

@@ -7,14 +7,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-
-from cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
-from cli.output import console, print_json, print_table
-from cli.progress import observer_for
-from cli.scenario_options import AsOfOption, ScaleOption, ScenarioOption, SeedOption, ensure_log
+from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
+from seedctl.cli.output import console, print_json, print_table
+from seedctl.cli.progress import observer_for
+from seedctl.cli.scenario_options import (
+    AsOfOption,
+    ScaleOption,
+    ScenarioOption,
+    SeedOption,
+    ensure_log,
+)
 
 if TYPE_CHECKING:
-    from engine.applier import ApplyResult
+    from seedctl.engine.apply import ApplyResult
 
 __all__ = ["apply"]
 
@@ -76,15 +81,15 @@ def apply(
     3 bad log, 4 database unreachable, 5 collision, 6 lock busy (--no-wait),
     7 production guard, 8 post-seed check failed, 10 unknown table or column.
     """
-    from cli.app import seedctl_version
-    from ledger.logfile import file_sha256_soon
+    from seedctl.cli.version import seedctl_version
+    from seedctl.ledger.logfile import file_sha256_soon
 
     # Hash a given log while the database stack imports; a generated one once written.
     hashing = file_sha256_soon(log) if log is not None and scenario is None else None
     log_path = ensure_log(log, scenario, seed, as_of, scale, quiet=as_json)
     if hashing is None:
         hashing = file_sha256_soon(log_path)
-    from engine.applier import apply_log
+    from seedctl.engine.apply import apply_log
 
     result = apply_log(
         log_path,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import typer
-
-from cli.options import JsonOption
-from cli.output import console, print_json
+from seedctl.cli.options import JsonOption
+from seedctl.cli.output import console, print_json
 
 app = typer.Typer(help="Manage the embedded PostgreSQL server.", no_args_is_help=True)
 
@@ -16,7 +15,7 @@ def url(as_json: JsonOption = False) -> None:
 
     Use it as: psql "$(seedctl db url)"
     """
-    from engine import embedded
+    from seedctl.engine.db import embedded
 
     server = embedded.start()
     if as_json:
@@ -28,7 +27,7 @@ def url(as_json: JsonOption = False) -> None:
 @app.command("stop")
 def stop(as_json: JsonOption = False) -> None:
     """Stop the embedded server (its data stays in ./.seedctl/pgdata)."""
-    from engine import embedded
+    from seedctl.engine.db import embedded
 
     was_running = embedded.stop()
     if as_json:

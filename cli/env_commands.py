@@ -5,9 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 import typer
-
-from cli.options import DatabaseUrlOption, JsonOption
-from cli.output import console, print_json
+from seedctl.cli.options import DatabaseUrlOption, JsonOption
+from seedctl.cli.output import console, print_json
 
 app = typer.Typer(
     help="Mark a database as development, staging or production.", no_args_is_help=True
@@ -25,7 +24,7 @@ def set_(
     name: Environment, database_url: DatabaseUrlOption = None, as_json: JsonOption = False
 ) -> None:
     """Mark the database. On production, apply and revert need --allow-production."""
-    from engine import environment
+    from seedctl.engine.db import environment
 
     where = environment.set_environment(name.value, database_url=database_url)
     if as_json:
@@ -37,7 +36,7 @@ def set_(
 @app.command("show")
 def show(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
     """Print the database's marking. Read-only."""
-    from engine import environment
+    from seedctl.engine.db import environment
 
     where, marked = environment.get_environment(database_url=database_url)
     if as_json:

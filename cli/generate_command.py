@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cli.options import JsonOption, LogPathOption
-from cli.output import console, print_json
-from cli.scenario_options import (
+from seedctl.cli.options import JsonOption, LogPathOption
+from seedctl.cli.output import console, print_json
+from seedctl.cli.scenario_options import (
     DEFAULT_SCENARIO,
     AsOfOption,
     ScaleOption,
@@ -31,7 +31,7 @@ def generate(
     added. A later --as-of adds the check-ins it moves; a larger --scale the new people
     and their objectives.
     """
-    from engine.generate import generate_log
+    from seedctl.engine.generation import generate_log
 
     result = generate_log(
         scenario or DEFAULT_SCENARIO, log, seed=seed, as_of=parse_as_of(as_of), scale=scale

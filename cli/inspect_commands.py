@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from cli.options import DatabaseUrlOption, JsonOption
-from cli.output import console, print_json, print_table
-from ledger.errors import ConfigError
+from seedctl.cli.options import DatabaseUrlOption, JsonOption
+from seedctl.cli.output import console, print_json, print_table
+from seedctl.ledger import ConfigError
 
 __all__ = ["audit", "status"]
 
@@ -29,7 +28,7 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Show recent runs, applied commands per entity and (with --log) pending ones. Read-only."""
-    from engine.inspect import status as ledger_status
+    from seedctl.engine.inspect import status as ledger_status
 
     report = ledger_status(database_url=database_url, log_path=log, tenant=tenant, limit=runs)
     if as_json:
@@ -87,7 +86,7 @@ def audit(
             row_id = str(uuid.UUID(row_id))
         except ValueError:
             raise ConfigError(f"--id must be a UUID, not {row_id!r}") from None
-    from engine.inspect import audit as audit_entries
+    from seedctl.engine.inspect import audit as audit_entries
 
     entries = audit_entries(
         database_url=database_url, tenant=tenant, entity=entity, row_id=row_id, limit=limit

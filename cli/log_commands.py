@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from cli.options import JsonOption
-from cli.output import console, print_json, print_table
-from ledger.logfile import repair_torn_tail, verify_log
+from seedctl.cli.options import JsonOption
+from seedctl.cli.output import console, print_json, print_table
+from seedctl.ledger import repair_torn_tail, verify_log
 
 app = typer.Typer(help="Inspect and repair seed log files.", no_args_is_help=True)
 

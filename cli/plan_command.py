@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-
-from cli.options import DatabaseUrlOption, JsonOption, LogPathOption
-from cli.output import console, print_json, print_table
-from engine.plan_report import DEFAULT_REPORT_PATH
+from seedctl.cli.options import DatabaseUrlOption, JsonOption, LogPathOption
+from seedctl.cli.output import console, print_json, print_table
+from seedctl.engine.plan import DEFAULT_REPORT_PATH
 
 if TYPE_CHECKING:
-    from engine.plan import PlanResult
+    from seedctl.engine.plan import PlanResult
 
 __all__ = ["plan"]
 
@@ -53,7 +52,7 @@ def plan(
     collide: the report says so), 2 bad option, 3 bad log, 4 database
     unreachable, 10 unknown table or column.
     """
-    from engine.plan import plan_log
+    from seedctl.engine.plan import plan_log
 
     result = plan_log(
         log,

@@ -13,8 +13,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-
-from cli.output import error_console
+from seedctl.cli.output import error_console
 
 __all__ = ["BarObserver", "observer_for"]
 

@@ -7,15 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
-from cli.output import console, error_console, print_json, print_table
+from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
+from seedctl.cli.output import console, error_console, print_json, print_table
 
 __all__ = ["revert_command"]
 
 
 class _Bar:
-    """A progress bar on stderr; satisfies engine.reverter.RevertProgress."""
+    """A progress bar on stderr; satisfies seedctl.engine.revert.reverter.RevertProgress."""
 
     def __init__(self) -> None:
         from rich.progress import Progress
@@ -66,8 +65,8 @@ def revert_command(
     option, 4 database unreachable, 6 lock busy (--no-wait), 7 production guard,
     9 drift (rows changed since seeded; nothing reverted).
     """
-    from cli.app import seedctl_version
-    from engine.reverter import revert
+    from seedctl.cli.version import seedctl_version
+    from seedctl.engine.revert import revert
 
     observer = None if as_json or not error_console.is_terminal else _Bar()
     result = revert(

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from cli.output import console
-from ledger.errors import ConfigError
+from seedctl.cli.output import console
+from seedctl.ledger import ConfigError
 
 __all__ = [
     "DEFAULT_SCENARIO",
@@ -71,7 +70,7 @@ def ensure_log(
             raise ConfigError("--seed, --as-of and --scale need --scenario (they generate a log)")
         assert log is not None
         return log
-    from engine.generate import default_log_path, generate_log
+    from seedctl.engine.generation import default_log_path, generate_log
 
     name = scenario or DEFAULT_SCENARIO
     path = log or default_log_path(name)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-
-from cli.options import DatabaseUrlOption, JsonOption
-from cli.output import console, print_json
-from cli.scenario_options import DEFAULT_SCENARIO, ScenarioOption
+from seedctl.cli.options import DatabaseUrlOption, JsonOption
+from seedctl.cli.output import console, print_json
+from seedctl.cli.scenario_options import DEFAULT_SCENARIO, ScenarioOption
 
 __all__ = ["app"]
 
@@ -23,8 +22,8 @@ def create(
 
     Writes DDL only, in one transaction; safe to run again. Never alters a table.
     """
-    from engine.scenarios import get_scenario
-    from engine.target_schema import create_target_schema
+    from seedctl.engine.scenarios import get_scenario
+    from seedctl.engine.target import create_target_schema
 
     result = create_target_schema(database_url, get_scenario(scenario or DEFAULT_SCENARIO))
     if as_json:

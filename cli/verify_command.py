@@ -6,12 +6,11 @@ import dataclasses
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-
-from cli.options import DatabaseUrlOption, JsonOption, LogPathOption
-from cli.output import console, print_json, print_table
+from seedctl.cli.options import DatabaseUrlOption, JsonOption, LogPathOption
+from seedctl.cli.output import console, print_json, print_table
 
 if TYPE_CHECKING:
-    from engine.verifier import VerifyResult
+    from seedctl.engine.verify import VerifyResult
 
 __all__ = ["verify"]
 
@@ -36,7 +35,7 @@ def verify(
     (listed, also with --json), 2 bad option, 3 bad log, 4 database unreachable,
     10 unknown table or column.
     """
-    from engine.verifier import verify_log
+    from seedctl.engine.verify import verify_log
 
     result = verify_log(log, database_url=database_url, max_differences=max_differences)
     render_verify(result, as_json)

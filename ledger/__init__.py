@@ -1,5 +1,115 @@
 """The record: IDs, commands, their canonical hash, the log file and the ledger tables.
 
 Nothing here knows about scenarios, the CLI or how rows get written; ``engine``
-builds on it and ``cli`` on both.
+builds on it and ``cli`` on both. The modules: ``ids`` (UUIDv5 namespaces and
+natural keys), ``commands`` (the command model and its hash), ``logfile`` (the
+hash-chained log), ``store`` (the ``seedctl`` schema in the database) and
+``errors`` (the one error root and its exit codes).
 """
+
+from typing import TYPE_CHECKING
+
+from seedctl.ledger.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from seedctl.ledger.commands import (
+        CANONICAL_FORM,
+        HASH_ALGORITHM,
+        Command,
+        JsonScalar,
+        canonical_bytes,
+        command_hash,
+    )
+    from seedctl.ledger.errors import (
+        CollisionError,
+        ConfigError,
+        DatabaseUnavailableError,
+        DriftError,
+        LedgerSchemaError,
+        LockBusyError,
+        LogCorruptError,
+        LogError,
+        ProductionGuardError,
+        SeedctlError,
+        UnknownNameError,
+        VerificationFailedError,
+    )
+    from seedctl.ledger.ids import NAMESPACES, NaturalKey, slugify
+    from seedctl.ledger.logfile import (
+        LOG_FORMAT,
+        LogHeader,
+        LogReader,
+        LogRecord,
+        append_commands,
+        repair_torn_tail,
+        verify_log,
+    )
+
+__all__ = [
+    "CANONICAL_FORM",
+    "HASH_ALGORITHM",
+    "LOG_FORMAT",
+    "NAMESPACES",
+    "CollisionError",
+    "Command",
+    "ConfigError",
+    "DatabaseUnavailableError",
+    "DriftError",
+    "JsonScalar",
+    "LedgerSchemaError",
+    "LockBusyError",
+    "LogCorruptError",
+    "LogError",
+    "LogHeader",
+    "LogReader",
+    "LogRecord",
+    "NaturalKey",
+    "ProductionGuardError",
+    "SeedctlError",
+    "UnknownNameError",
+    "VerificationFailedError",
+    "append_commands",
+    "canonical_bytes",
+    "command_hash",
+    "repair_torn_tail",
+    "slugify",
+    "verify_log",
+]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".commands": (
+            "CANONICAL_FORM",
+            "HASH_ALGORITHM",
+            "Command",
+            "JsonScalar",
+            "canonical_bytes",
+            "command_hash",
+        ),
+        ".errors": (
+            "CollisionError",
+            "ConfigError",
+            "DatabaseUnavailableError",
+            "DriftError",
+            "LedgerSchemaError",
+            "LockBusyError",
+            "LogCorruptError",
+            "LogError",
+            "ProductionGuardError",
+            "SeedctlError",
+            "UnknownNameError",
+            "VerificationFailedError",
+        ),
+        ".ids": ("NAMESPACES", "NaturalKey", "slugify"),
+        ".logfile": (
+            "LOG_FORMAT",
+            "LogHeader",
+            "LogReader",
+            "LogRecord",
+            "append_commands",
+            "repair_torn_tail",
+            "verify_log",
+        ),
+    },
+)

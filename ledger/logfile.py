@@ -25,15 +25,14 @@ from pathlib import Path
 from typing import IO, Final, Literal, NamedTuple
 
 import msgspec
-
-from ledger.commands import (
+from seedctl.ledger.commands import (
     CANONICAL_FORM,
     HASH_ALGORITHM,
     Command,
     JsonScalar,
     canonical_bytes,
 )
-from ledger.errors import LogCorruptError, LogError
+from seedctl.ledger.errors import LogCorruptError, LogError
 
 __all__ = [
     "LOG_FORMAT",

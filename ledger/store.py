@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from seedctl.ledger.errors import ConfigError, LedgerSchemaError
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
-
-from ledger.errors import ConfigError, LedgerSchemaError
 
 __all__ = [
     "ENVIRONMENTS",

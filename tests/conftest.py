@@ -15,9 +15,8 @@ import pytest
 import structlog
 from hypothesis import settings
 from psycopg import sql
+from seedctl.engine.db import embedded
 from sqlalchemy.engine import make_url
-
-from engine import embedded
 
 # Examples talk to files, subprocesses and a real server: wall-clock deadlines would only
 # measure how busy the machine is. Under CI the examples are derandomized as well, so a

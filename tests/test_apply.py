@@ -10,18 +10,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from engine.applier import apply_log
-from engine.locking import LOCK_CLASS
-from engine.retry import RetryPolicy
-from ledger.errors import (
+from seedctl.engine.apply import apply_log
+from seedctl.engine.db import LOCK_CLASS, RetryPolicy
+from seedctl.ledger import (
     CollisionError,
     LockBusyError,
     LogCorruptError,
+    LogHeader,
     ProductionGuardError,
     UnknownNameError,
+    append_commands,
 )
-from ledger.logfile import LogHeader, append_commands
+
 from tests.support.dbstate import dump_ledger, dump_tables, row_versions
 from tests.support.mini import MINI, TABLES, make_log
 
@@ -165,8 +165,8 @@ def test_a_preexisting_row_with_the_seed_id_is_updated_with_its_before_image(
 
 def test_production_database_is_refused_unless_allowed(database_url: str, tmp_path: Path) -> None:
     """A database marked production refuses apply, with a message that says how to proceed."""
-    from engine.database import connect_engine
-    from ledger.store import set_environment
+    from seedctl.engine.db import connect_engine
+    from seedctl.ledger.store import set_environment
 
     with connect_engine(database_url) as engine, engine.begin() as conn:
         set_environment(conn, "production")
@@ -192,7 +192,7 @@ def test_torn_log_writes_nothing(database_url: str, tmp_path: Path) -> None:
 
 def test_unknown_column_is_refused_with_its_line(database_url: str, tmp_path: Path) -> None:
     """A command naming a column outside the target schema is refused with file, line and name."""
-    from ledger.commands import Command
+    from seedctl.ledger import Command
 
     log = make_log(tmp_path / "mini.log", scale=1)
     header = LogHeader(scenario="mini", tenant="acme", params={}, generator=MINI.version)

@@ -7,12 +7,12 @@ import datetime as dt
 from pathlib import Path
 
 import psycopg
+from seedctl.engine.apply import apply_log
+from seedctl.engine.generation import generate_log
+from seedctl.engine.revert import revert
+from seedctl.engine.scenarios import get_scenario
 from structlog.testing import capture_logs
 
-from engine.applier import apply_log
-from engine.generate import generate_log
-from engine.reverter import revert
-from engine.scenarios import get_scenario
 from tests.support.dbstate import dump_ledger, dump_tables
 from tests.support.mini import TABLES, make_log
 

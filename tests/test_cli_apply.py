@@ -15,12 +15,12 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from seedctl.engine.apply import apply_log
+from seedctl.engine.db import describe
+from seedctl.engine.scenarios import get_scenario
+from seedctl.engine.target import create_target_schema
+from seedctl.ledger import verify_log
 
-from engine.applier import apply_log
-from engine.database import describe
-from engine.scenarios import get_scenario
-from engine.target_schema import create_target_schema
-from ledger.logfile import verify_log
 from tests.support.cli import seedctl
 from tests.support.okr_log import okr_log, okr_tables
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from engine import embedded
+from seedctl.engine.db import embedded
 
 
 def seedctl(*args: str, home: Path) -> subprocess.CompletedProcess[str]:

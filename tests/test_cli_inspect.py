@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import psycopg
+from seedctl.engine.apply import apply_log
+from seedctl.engine.db import describe
+from seedctl.ledger import verify_log
+from seedctl.ledger.ids import user_key
 
-from engine.applier import apply_log
-from engine.database import describe
-from ledger.ids import user_key
-from ledger.logfile import verify_log
 from tests.test_cli_apply import (
     AS_OF,
     CHECK_INS,

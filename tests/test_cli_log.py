@@ -10,8 +10,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from seedctl.ledger import append_commands, verify_log
 
-from ledger.logfile import append_commands, verify_log
 from tests.support.cli import seedctl as run_seedctl
 from tests.test_logfile import HEADER, canonical, lines, rehash, sample_commands, write_lines
 

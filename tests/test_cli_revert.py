@@ -7,11 +7,10 @@ import re
 from pathlib import Path
 
 import psycopg
+from seedctl.engine.apply import apply_log
+from seedctl.engine.db import describe, set_environment
+from seedctl.ledger.ids import user_key
 
-from engine.applier import apply_log
-from engine.database import describe
-from engine.environment import set_environment
-from ledger.ids import user_key
 from tests.support.okr_log import okr_tables
 from tests.test_cli_apply import (
     AS_OF,

@@ -16,8 +16,7 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from ledger.commands import Command, JsonScalar, canonical_bytes, command_hash
+from seedctl.ledger import Command, JsonScalar, canonical_bytes, command_hash
 
 # Any Unicode a Python str can encode to UTF-8 (lone surrogates cannot be in a file at all).
 TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
@@ -164,7 +163,7 @@ def test_hash_is_sha256_of_the_documented_json(command: Command) -> None:
 
 _CHILD = """
 import sys, msgspec
-from ledger.commands import Command, command_hash
+from seedctl.ledger.commands import Command, command_hash
 for command in msgspec.json.decode(sys.stdin.buffer.read(), type=list[Command]):
     print(command_hash(command))
 """

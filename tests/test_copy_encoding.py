@@ -12,10 +12,9 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from engine.copy_binary import NotBinaryError, binary_row_encoder, copy_binary_rows
-from engine.copy_text import copy_text_rows
-from ledger.commands import JsonScalar
+from seedctl.engine.apply.copy_binary import NotBinaryError, binary_row_encoder, copy_binary_rows
+from seedctl.engine.apply.copy_text import copy_text_rows
+from seedctl.ledger import JsonScalar
 
 COLUMNS = {
     "u": "uuid",

@@ -1,4 +1,4 @@
-"""engine.database: which database, URL handling, and connection failures as one clear error.
+"""Which database, URL handling, and connection failures as one clear error.
 
 ``seedctl`` has no command yet that connects to a URL (only ``db url``, which starts the
 embedded server), so connection failures are tested here at ``connect_engine``; the
@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
-from engine.database import (
+from seedctl.engine.db import (
     Database,
     connect_engine,
     describe,
     resolve_database,
     sqlalchemy_url,
 )
-from ledger.errors import ConfigError, DatabaseUnavailableError
+from seedctl.ledger import ConfigError, DatabaseUnavailableError
+from sqlalchemy.engine import make_url
 
 PASSWORD = "s3cret-Passw0rd"
 

@@ -6,10 +6,9 @@ import threading
 import time
 
 import pytest
-
-from engine.dispatch import Dispatcher
-from engine.planner import Batch, PendingCommand
-from ledger.commands import Command
+from seedctl.engine.apply.dispatch import Dispatcher
+from seedctl.engine.pending import Batch, PendingCommand
+from seedctl.ledger import Command
 
 
 def batch(table: str, *ids: str) -> Batch:

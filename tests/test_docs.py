@@ -16,15 +16,14 @@ from typing import Any
 import psycopg
 import pytest
 import typer.main
+from seedctl.cli.app import app
+from seedctl.engine.apply import apply_log
+from seedctl.engine.revert import revert
+from seedctl.engine.scenarios import ScenarioParams, get_scenario, registry
+from seedctl.engine.verify import verify_log
+from seedctl.ledger import LogHeader, append_commands
+from seedctl.ledger import errors as ledger_errors
 
-import engine.scenarios
-import ledger.errors
-from cli.app import app
-from engine.applier import apply_log
-from engine.reverter import revert
-from engine.scenarios import ScenarioParams, get_scenario
-from engine.verifier import verify_log
-from ledger.logfile import LogHeader, append_commands
 from tests.test_cli_apply import scalar, seedctl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,9 +130,9 @@ def test_every_exit_code_is_in_the_table() -> None:
     codes = {row[0]: row[1] for row in rows[1:]}
     assert codes["0"] == ""
     classes = [
-        getattr(ledger.errors, name)
-        for name in ledger.errors.__all__
-        if issubclass(getattr(ledger.errors, name), ledger.errors.SeedctlError)
+        getattr(ledger_errors, name)
+        for name in ledger_errors.__all__
+        if issubclass(getattr(ledger_errors, name), ledger_errors.SeedctlError)
     ]
     for cls in classes:
         cell = codes.get(str(cls.exit_code), "")
@@ -183,7 +182,7 @@ def bookshop(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     monkeypatch.setitem(sys.modules, MODULE, module)
     exec(code, module.__dict__)  # noqa: S102 - the documented example, run as written
     # Registration lasts for this test only.
-    monkeypatch.setattr(engine.scenarios, "_registered", dict(engine.scenarios._registered))
+    monkeypatch.setattr(registry, "_registered", dict(registry._registered))
     exec(fenced_block_after(markdown, "register"), {})  # noqa: S102
     return module
 

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ledger.logfile import LogReader, verify_log
+from seedctl.ledger import LogReader, verify_log
+
 from tests.support.cli import seedctl
 
 SCALE_1_COMMANDS = 2820

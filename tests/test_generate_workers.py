@@ -14,14 +14,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
-from engine.generate import generate_log
-from engine.generate_workers import encoded_in_workers, worker_count
-from engine.scenarios.base import PartedScenario, ScenarioParams
-from engine.scenarios.okr_demo import OKR_DEMO
-from ledger.commands import Command
-from ledger.errors import SeedctlError
-from ledger.logfile import (
+from seedctl.engine.generation import generate_log
+from seedctl.engine.generation.workers import encoded_in_workers, worker_count
+from seedctl.engine.scenarios import PartedScenario, ScenarioParams
+from seedctl.engine.scenarios.okr_demo import OKR_DEMO
+from seedctl.ledger import Command, SeedctlError
+from seedctl.ledger.logfile import (
     LogHeader,
     append_commands,
     append_encoded,
@@ -187,7 +185,7 @@ def test_workers_exit_when_generate_is_killed(tmp_path: Path) -> None:
     log = tmp_path / "big.log"
     command = ["generate", "--log", str(log), "--scale", "400", "--as-of", "2026-01-15"]
     parent = subprocess.Popen(
-        [sys.executable, "-c", "from cli.app import main; main()", *command],
+        [sys.executable, "-c", "from seedctl.cli.app import main; main()", *command],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

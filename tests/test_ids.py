@@ -2,7 +2,7 @@
 
 Every pinned UUID is also recomputed by :func:`rfc4122_uuid5`, written here from RFC 4122
 rather than taken from :mod:`uuid`, with the namespace and key text spelled out as
-literals: a wrong namespace, separator or key order in ``ledger.ids`` fails here.
+literals: a wrong namespace, separator or key order in ``seedctl.ledger.ids`` fails here.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from typing import NamedTuple
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from ledger import ids
-from ledger.ids import (
+from seedctl.ledger import ids
+from seedctl.ledger.ids import (
     NaturalKey,
     check_in_key,
     cycle_key,
@@ -83,7 +82,7 @@ U = uuid.UUID
 
 
 class Case(NamedTuple):
-    """One known answer: how ledger.ids builds the key, and what it must come to."""
+    """One known answer: how seedctl.ledger.ids builds the key, and what it must come to."""
 
     name: str
     build: Callable[[], NaturalKey]

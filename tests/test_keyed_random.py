@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-from engine.keyed_random import KeyedRandom, below, between, cumulative, sample, weighted
+from seedctl.engine.scenarios.keyed_random import (
+    KeyedRandom,
+    below,
+    between,
+    cumulative,
+    sample,
+    weighted,
+)
 
 LANE = st.integers(min_value=0, max_value=2**64 - 1)
 KEYS = st.text(max_size=40)
@@ -133,7 +139,10 @@ def test_salt_has_the_asked_size() -> None:
 def test_scenario_code_never_uses_the_random_module() -> None:
     """No module that feeds the log imports :mod:`random` (sequential, version-bound streams)."""
     root = Path(__file__).resolve().parent.parent / "engine"
-    sources = [root / "keyed_random.py", *sorted((root / "scenarios").glob("*.py"))]
+    sources = sorted((root / "scenarios").rglob("*.py")) + sorted(
+        (root / "generation").glob("*.py")
+    )
+    assert root / "scenarios" / "keyed_random.py" in sources
     for source in sources:
         text = source.read_text(encoding="utf-8")
         assert "import random" not in text, source

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 import sqlalchemy as sa
-
-from engine.database import connect_engine
-from ledger.errors import ConfigError, LedgerSchemaError
-from ledger.store import (
+from seedctl.engine.db import connect_engine
+from seedctl.ledger import ConfigError, LedgerSchemaError
+from seedctl.ledger.store import (
     LEDGER_SCHEMA_VERSION,
     applied,
     applied_hashes,

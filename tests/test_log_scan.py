@@ -8,10 +8,9 @@ import pickle
 from pathlib import Path
 
 import pytest
-
-from engine.generate import generate_log
-from engine.log_scan import LogScan, _chunk_starts, scan_log
-from ledger.errors import LogCorruptError, LogError, SeedctlError, UnknownNameError
+from seedctl.engine.generation import generate_log
+from seedctl.engine.pending.scan import LogScan, _chunk_starts, scan_log
+from seedctl.ledger import LogCorruptError, LogError, SeedctlError, UnknownNameError
 
 
 @pytest.fixture(scope="module")

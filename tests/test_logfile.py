@@ -20,17 +20,19 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from ledger.commands import Command, command_hash
-from ledger.errors import LogCorruptError, LogError
-from ledger.ids import NaturalKey, organization_key, team_key, user_key, workspace_key
-from ledger.logfile import (
+from seedctl.ledger import (
+    Command,
+    LogCorruptError,
+    LogError,
     LogHeader,
     LogReader,
     append_commands,
+    command_hash,
     repair_torn_tail,
     verify_log,
 )
+from seedctl.ledger.ids import NaturalKey, organization_key, team_key, user_key, workspace_key
+
 from tests.test_commands import commands
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "log-format.md"

@@ -10,13 +10,12 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+from seedctl.engine.apply import ApplyResult, apply_log
+from seedctl.engine.db import connect_engine, read_only_transaction
+from seedctl.engine.plan import PlanResult, plan_log
+from seedctl.ledger import CollisionError, UnknownNameError
 from sqlalchemy.engine import make_url
 
-from engine.applier import ApplyResult, apply_log
-from engine.database import connect_engine
-from engine.plan import PlanResult, plan_log
-from engine.readonly import read_only_transaction
-from ledger.errors import CollisionError, UnknownNameError
 from tests.support.mini import MINI, make_log
 from tests.support.plan_verify import database_snapshot, run_cli
 

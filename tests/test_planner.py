@@ -6,9 +6,8 @@ import uuid
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from engine.planner import plan_batches
-from ledger.commands import Command, command_hash
+from seedctl.engine.pending import plan_batches
+from seedctl.ledger import Command, command_hash
 
 TABLES = {"org": "orgs", "person": "people"}
 

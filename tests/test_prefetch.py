@@ -7,8 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-
-from engine.prefetch import prefetch
+from seedctl.engine.apply.prefetch import prefetch
 
 
 def test_items_arrive_in_order_and_the_switch_interval_is_restored() -> None:

@@ -6,8 +6,7 @@ import threading
 
 import psycopg
 import pytest
-
-from engine.retry import RetryPolicy, is_transient, with_retry
+from seedctl.engine.db import RetryPolicy, is_transient, with_retry
 
 
 def _deadlock(url: str) -> psycopg.Error:

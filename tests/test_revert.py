@@ -7,10 +7,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from seedctl.engine.apply import apply_log
+from seedctl.engine.revert import RevertObserver, revert
+from seedctl.ledger import DriftError, ProductionGuardError
 
-from engine.applier import apply_log
-from engine.reverter import RevertObserver, revert
-from ledger.errors import DriftError, ProductionGuardError
 from tests.support.dbstate import dump_ledger, dump_tables
 from tests.support.mini import MINI, TABLES, make_log
 
@@ -100,7 +100,7 @@ def test_drift_stops_revert_before_any_write_unless_forced(
 
 def test_revert_refuses_a_production_database(database_url: str, tmp_path: Path) -> None:
     """A database marked production refuses revert unless --allow-production."""
-    from engine.environment import set_environment
+    from seedctl.engine.db import set_environment
 
     log = make_log(tmp_path / "acme.log", scale=2)
     apply_log(log, database_url=database_url, create_schema=True)

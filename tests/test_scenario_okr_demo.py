@@ -18,14 +18,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from engine.scenarios import get_scenario
-from engine.scenarios.base import ScenarioParams
-from engine.scenarios.okr_demo import OKR_DEMO
-from engine.scenarios.okr_demo_roster import CHAIN_TIERS
-from engine.scenarios.okr_demo_schema import metadata
-from ledger.commands import Command, JsonScalar, canonical_bytes
-from ledger.ids import (
+from seedctl.engine.scenarios import ScenarioParams, get_scenario
+from seedctl.engine.scenarios.okr_demo import OKR_DEMO, metadata
+from seedctl.engine.scenarios.okr_demo.roster import CHAIN_TIERS
+from seedctl.ledger import Command, JsonScalar, LogHeader, append_commands, canonical_bytes
+from seedctl.ledger.ids import (
     NAMESPACES,
     NaturalKey,
     check_in_key,
@@ -41,7 +38,6 @@ from ledger.ids import (
     user_key,
     workspace_key,
 )
-from ledger.logfile import LogHeader, append_commands
 
 SEED = "puzzel-cx-demo-seed-2025"
 AS_OF = dt.date(2026, 1, 15)
@@ -119,9 +115,9 @@ def test_golden_log_hash(tmp_path: Path) -> None:
 
 _WRITER = """
 import datetime as dt, sys
-from engine.scenarios.base import ScenarioParams
-from engine.scenarios.okr_demo import OKR_DEMO
-from ledger.logfile import LogHeader, append_commands
+from seedctl.engine.scenarios.base import ScenarioParams
+from seedctl.engine.scenarios.okr_demo.scenario import OKR_DEMO
+from seedctl.ledger.logfile import LogHeader, append_commands
 p = ScenarioParams("puzzel-cx-demo-seed-2025", dt.date(2026, 1, 15), 2)
 h = LogHeader(scenario=OKR_DEMO.name, tenant=OKR_DEMO.tenant(p), params=p.as_header(),
               generator=OKR_DEMO.version)
@@ -197,7 +193,7 @@ def test_a_larger_scale_changes_no_existing_command() -> None:
 
 
 def natural_key(c: Command) -> NaturalKey:
-    """The command's natural key rebuilt from its values with ``ledger.ids`` alone."""
+    """The command's natural key rebuilt from its values with ``seedctl.ledger.ids`` alone."""
     v = c.values
     builders: dict[str, Callable[[], NaturalKey]] = {
         "organization": lambda: organization_key(str(v["slug"])),

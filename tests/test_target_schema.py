@@ -8,15 +8,15 @@ from pathlib import Path
 
 import psycopg
 import sqlalchemy as sa
+from seedctl.engine.db import connect_engine
+from seedctl.engine.scenarios import ScenarioParams
+from seedctl.engine.scenarios.okr_demo import OKR_DEMO
+from seedctl.engine.scenarios.okr_demo.schema import OBJECTIVES, metadata
+from seedctl.engine.target import read_target_schema
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.schema import CreateTable
 
-from engine.database import connect_engine
-from engine.scenarios.base import ScenarioParams
-from engine.scenarios.okr_demo import OKR_DEMO
-from engine.scenarios.okr_demo_schema import OBJECTIVES, metadata
-from engine.target_check import read_target_schema
 from tests.support.cli import seedctl
 
 TABLES = [

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from seedctl.engine.apply import apply_log
+from seedctl.engine.verify import Difference, VerifyResult, verify_log
+from seedctl.ledger import VerificationFailedError
 
-from engine.applier import apply_log
-from engine.verifier import Difference, VerifyResult, verify_log
-from ledger.errors import VerificationFailedError
 from tests.support.mini import make_log
 from tests.support.plan_verify import database_snapshot, run_cli
 

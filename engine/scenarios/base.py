@@ -1,7 +1,7 @@
 """What a scenario is: a pure, deterministic generator of seed commands.
 
 A scenario turns ``(seed, as_of, scale)`` into an ordered stream of
-:class:`~ledger.commands.Command`. It must not read the clock, global random
+:class:`~seedctl.ledger.commands.Command`. It must not read the clock, global random
 state or set/dict iteration order: the same parameters give the same commands,
 byte for byte, on any machine. Its ``metadata`` is the target schema, and the
 applier's allow-list: a command naming a table or column outside it is refused.
@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import sqlalchemy as sa
-
-from ledger.commands import Command, JsonScalar
+from seedctl.ledger import Command, JsonScalar
 
 __all__ = ["PartedScenario", "Scenario", "ScenarioParams"]
 

@@ -3,7 +3,7 @@
 ``NaturalKey.id`` goes through :func:`uuid.uuid5` and :class:`uuid.UUID`, about 3 µs
 a call, more than the rest of a command's generation. These functions compute the
 same RFC 4122 bytes (SHA-1 of namespace and name, version 5, variant 10) directly;
-the scenario tests recompute every id through ``ledger.ids`` to hold them to it.
+the scenario tests recompute every id through ``seedctl.ledger.ids`` to hold them to it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from hashlib import sha1
 
-from ledger.ids import NaturalKey
+from seedctl.ledger import NaturalKey
 
 __all__ = ["id_text", "id_uuid"]
 

@@ -9,11 +9,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import sqlalchemy as sa
+from seedctl.engine.scenarios import ScenarioParams, register_scenario
+from seedctl.ledger import Command, LogHeader, append_commands
 from sqlalchemy.dialects.postgresql import UUID
-
-from engine.scenarios import ScenarioParams, register_scenario
-from ledger.commands import Command
-from ledger.logfile import LogHeader, append_commands
 
 NS = uuid.UUID("00000000-0000-5000-8000-00000000beef")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from engine.scenarios import ScenarioParams, get_scenario
-from ledger.logfile import LogHeader, append_commands
+from seedctl.engine.scenarios import ScenarioParams, get_scenario
+from seedctl.ledger import LogHeader, append_commands
 
 SEED = "puzzel-cx-demo-seed-2025"
 AS_OF = dt.date(2026, 1, 15)

@@ -6,9 +6,8 @@ import sys
 from typing import Any
 
 import psycopg
+from seedctl.cli.app import main
 from typer.testing import CliRunner
-
-from cli.app import main
 
 TABLES = ["mini_orgs", "mini_people", "mini_memberships"]
 
@@ -41,7 +40,7 @@ def database_snapshot(url: str) -> dict[str, Any]:
 def run_cli(*args: str) -> tuple[int, str, str]:
     """Run ``seedctl ARGS`` in process through the real entry point: (exit code, stdout, stderr).
 
-    The entry point (``cli.app.main``) is what maps a SeedctlError to its exit code,
+    The entry point (``seedctl.cli.app.main``) is what maps a SeedctlError to its exit code,
     so it runs inside CliRunner's isolation rather than through ``CliRunner.invoke``.
     """
     runner = CliRunner()

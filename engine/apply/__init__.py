@@ -1,0 +1,28 @@
+"""Apply: bring the database up to the log, exactly once, resumably. Writes.
+
+``applier`` runs the batches; ``batch_sql`` and ``batch_writer`` build and write
+one batch (COPY, upsert, ledger rows, one transaction); ``copy_text`` and
+``copy_binary`` encode rows; ``dispatch`` spreads batches over writers and
+``prefetch`` prepares the next ones in a thread.
+"""
+
+from typing import TYPE_CHECKING
+
+from seedctl.ledger.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from seedctl.engine.apply.applier import ApplyObserver, ApplyResult, EntityTally, apply_log
+
+__all__ = [
+    "ApplyObserver",
+    "ApplyResult",
+    "EntityTally",
+    "apply_log",
+]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".applier": ("ApplyObserver", "ApplyResult", "EntityTally", "apply_log"),
+    },
+)

@@ -1,0 +1,484 @@
+"""Apply: bring the database up to the log, exactly once, resumably, with an audit trail.
+
+pending = log - ledger, in log order, in batches of at most 1000 rows; each batch's
+target rows and ledger rows commit in one transaction. Reruns find nothing
+pending; a killed run resumes at the first uncommitted batch.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+import sqlalchemy as sa
+import structlog
+from seedctl.engine.apply.batch_sql import stage_name
+from seedctl.engine.apply.batch_writer import (
+    NewRows,
+    NewRowsEncoder,
+    find_collisions,
+    insert_new_batch,
+    stage_batch,
+    write_batch,
+)
+from seedctl.engine.apply.dispatch import Dispatcher
+from seedctl.engine.apply.prefetch import prefetch
+from seedctl.engine.db import (
+    RetryPolicy,
+    RunSession,
+    connect_engine,
+    describe,
+    guard_production,
+    resolve_database,
+    translate_write_error,
+    with_retry,
+)
+from seedctl.engine.pending import (
+    MAX_BATCH_ROWS,
+    Batch,
+    LogScan,
+    iter_entries,
+    plan_batches,
+    scan_log,
+)
+from seedctl.engine.scenarios import get_scenario
+from seedctl.engine.target import TargetSchema, check_target_schema
+from seedctl.ledger import (
+    CollisionError,
+    ConfigError,
+    SeedctlError,
+    VerificationFailedError,
+    store,
+)
+from seedctl.ledger.logfile import LogReader, file_sha256_soon
+
+__all__ = ["ApplyObserver", "ApplyResult", "EntityTally", "apply_log"]
+
+log = structlog.get_logger("seedctl.apply")
+
+OUTCOMES = ("inserted", "updated", "unchanged", "skipped")
+DEFAULT_WRITERS = 2
+"""Connections writing at once: two use both cores of a small machine's server."""
+
+
+class ApplyObserver(Protocol):
+    """Progress hooks for a UI; the engine never draws anything itself."""
+
+    def started(self, pending: Mapping[str, int]) -> None: ...
+
+    def advanced(self, entity: str, rows: int) -> None: ...
+
+    def finished(self) -> None: ...
+
+
+@dataclass
+class EntityTally:
+    """Per entity: commands in the log, what this run did with each, rows found after."""
+
+    commands: int = 0
+    already: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    expected_rows: int = 0
+    found_rows: int | None = 0
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did, for the summary table and ``--json``."""
+
+    tenant: str
+    scenario: str
+    log_path: str
+    log_digest: str
+    database: str
+    run_id: str | None
+    elapsed_s: float
+    entities: dict[str, EntityTally] = field(default_factory=dict)
+    unchanged_since_run: str | None = None
+    """Set when the log file is byte-identical to the one the last successful apply
+    covered whole: then nothing was scanned, written or re-counted."""
+
+    @property
+    def written(self) -> int:
+        return sum(t.inserted + t.updated for t in self.entities.values())
+
+    @property
+    def pending(self) -> int:
+        return sum(t.commands - t.already for t in self.entities.values())
+
+
+def apply_log(
+    log_path: Path,
+    *,
+    database_url: str | None = None,
+    wait: bool = True,
+    allow_production: bool = False,
+    create_schema: bool | None = None,
+    observer: ApplyObserver | None = None,
+    retry: RetryPolicy | None = None,
+    max_rows: int = MAX_BATCH_ROWS,
+    lock_timeout_ms: int | None = None,
+    version: str = "0",
+    direct_copy: bool = True,
+    writers: int = DEFAULT_WRITERS,
+    log_sha256: Future[str] | None = None,
+) -> ApplyResult:
+    """Apply every pending command of ``log_path``. Writes target tables and the ledger.
+
+    Nothing is written if the log fails verification, names anything outside the
+    target schema, or a pending row collides with one seedctl did not write.
+    ``create_schema`` defaults to on for the embedded database only. ``direct_copy``
+    off sends every batch through the upsert statement (tests compare the two paths).
+    ``writers`` connections write batches concurrently where that cannot change the
+    result (see :mod:`seedctl.engine.apply.dispatch`). ``log_sha256``: the file's SHA-256 being
+    computed already (:func:`seedctl.ledger.logfile.file_sha256_soon`).
+    """
+    if writers < 1:
+        raise ConfigError(f"--writers must be at least 1, not {writers}")
+    started = time.monotonic()
+    hashing = log_sha256 or file_sha256_soon(log_path)
+    with LogReader(log_path) as reader:
+        tenant = reader.header.tenant
+    database = resolve_database(database_url)
+    with connect_engine(database.url) as engine:
+        session = RunSession(
+            engine,
+            tenant=tenant,
+            application_name="seedctl apply",
+            lock_timeout_ms=lock_timeout_ms,
+        )
+        try:
+            with session.transaction() as conn:
+                guard_production(conn, allow_production=allow_production, action="apply")
+            session.lock(wait=wait)
+            log_sha = hashing.result()
+            with session.transaction() as conn:
+                unchanged = _unchanged_since_last_apply(conn, tenant, log_sha)
+            if unchanged is not None:
+                return _nothing_to_do(unchanged, log_path, tenant, describe(database.url), started)
+            with session.transaction() as conn:
+                applied = store.applied_hashes(conn, tenant)
+            # Every line and every name is checked before the first write.
+            scan = scan_log(log_path, applied)
+            result = ApplyResult(
+                tenant=tenant,
+                scenario=scan.header.scenario,
+                log_path=str(scan.path),
+                log_digest=scan.digest,
+                database=describe(database.url),
+                run_id=None,
+                elapsed_s=0.0,
+            )
+            for entity in scan.scenario.entity_tables:
+                if scan.commands[entity]:
+                    result.entities[entity] = EntityTally(
+                        commands=scan.commands[entity],
+                        already=scan.done[entity],
+                        expected_rows=scan.rows[entity],
+                    )
+            with session.transaction() as conn:
+                store.ensure_ledger(conn)
+                store.mark_interrupted(conn, tenant)
+                if database.embedded if create_schema is None else create_schema:
+                    conn.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(hashtext('seedctl:target-ddl'))")
+                    )
+                    scan.scenario.metadata.create_all(conn, checkfirst=True)
+                target = check_target_schema(conn, scan.scenario.metadata)
+            pending = scan.pending
+            log.info(
+                "apply_planned", tenant=tenant, log=str(log_path), pending=sum(pending.values())
+            )
+            if pending:
+                policy = retry or RetryPolicy()
+                with_retry(
+                    lambda: _preflight_collisions(session, scan, applied, pending, max_rows),
+                    policy=policy,
+                    what="collision check",
+                    on_retry=session.reconnect,
+                )
+                run_id = _run(
+                    session,
+                    log_sha=log_sha,
+                    scan=scan,
+                    applied=applied,
+                    pending=pending,
+                    result=result,
+                    observer=observer,
+                    retry=policy,
+                    max_rows=max_rows,
+                    version=version,
+                    target=target,
+                    direct_copy=direct_copy,
+                    writers=writers,
+                )
+                result.run_id = str(run_id)
+            _check_counts(session, scan, result)
+        finally:
+            session.close()
+    result.elapsed_s = time.monotonic() - started
+    log.info(
+        "apply_finished",
+        tenant=tenant,
+        run_id=result.run_id,
+        written=result.written,
+        elapsed_s=round(result.elapsed_s, 3),
+    )
+    return result
+
+
+def _preflight_collisions(
+    session: RunSession,
+    scan: LogScan,
+    applied: set[bytes],
+    pending: Mapping[str, int],
+    max_rows: int,
+) -> None:
+    """Stop before the first write if any pending row collides (spec section 8's pre-seed check).
+
+    Only tables that already hold rows can collide, so a fresh database costs one
+    cheap ``EXISTS`` per table. Read-only: the stage rows go with the rollback.
+    """
+    tables = {scan.scenario.entity_tables[e] for e in pending}
+    with session.transaction() as conn:
+        occupied = {
+            t
+            for t in tables
+            if conn.execute(
+                sa.text(f"SELECT EXISTS (SELECT 1 FROM {_quoted(scan, t)})")
+            ).scalar_one()
+        }
+    if not occupied:
+        return
+    found: list[str] = []
+    with session.transaction() as conn:
+        for batch in plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows):
+            if batch.table not in occupied:
+                continue
+            spec = scan.allow.tables[batch.table]
+            statements = stage_batch(session, spec, batch)
+            found.extend(find_collisions(session, statements, batch))
+            conn.exec_driver_sql(f'TRUNCATE "{stage_name(spec)}"')
+            if len(found) >= 5:
+                break
+        conn.rollback()
+    session.staged.clear()  # the rollback took the stage tables it created with it
+    if found:
+        raise CollisionError(
+            "rows with the seed's natural key exist that seedctl did not write; "
+            "nothing was written:\n  " + "\n  ".join(found[:5])
+        )
+
+
+def _quoted(scan: LogScan, table: str) -> str:
+    spec = scan.allow.tables[table]
+    name = psycopg.sql.Identifier(*(p for p in (spec.schema, spec.name) if p))
+    return name.as_string(None)
+
+
+def _run(
+    session: RunSession,
+    *,
+    log_sha: str,
+    scan: LogScan,
+    applied: set[bytes],
+    pending: Mapping[str, int],
+    result: ApplyResult,
+    observer: ApplyObserver | None,
+    retry: RetryPolicy,
+    max_rows: int,
+    version: str,
+    target: TargetSchema,
+    direct_copy: bool,
+    writers: int,
+) -> uuid.UUID:
+    with session.transaction() as conn:
+        run_id = store.start_run(
+            conn,
+            tenant=result.tenant,
+            kind="apply",
+            version=version,
+            log_digest=scan.digest,
+            log_file_sha256=log_sha,
+            scenario=scan.header.scenario,
+            params=scan.header.params,
+        )
+    tenant = result.tenant
+    log.info("run_started", run_id=str(run_id), tenant=tenant)
+    if observer:
+        observer.started(pending)
+    totals: Counter[str] = Counter()
+    # Tables whose batches go through the upsert statement for the rest of the run.
+    upsert_only: set[str] = set() if direct_copy else set(scan.allow.tables)
+    run = str(run_id)
+
+    def attempt(writer: RunSession, batch: Batch, rows: NewRows) -> Counter[str]:
+        spec = scan.allow.tables[batch.table]
+        if batch.table not in upsert_only:
+            try:
+                with writer.transaction():
+                    return insert_new_batch(writer, spec, batch, rows, tenant=tenant, run_id=run)
+            except (psycopg.errors.IntegrityError, psycopg.errors.DataError):
+                # Not all new (a rerun, an update, a collision): the upsert path
+                # handles it exactly, and keeps this table for the rest of the run.
+                upsert_only.add(batch.table)
+                log.debug("direct_copy_fell_back", table=batch.table)
+        with writer.transaction():
+            return write_batch(writer, spec, batch, tenant=tenant, run_id=run)
+
+    def write(writer: RunSession, batch: Batch, rows: NewRows) -> Counter[str]:
+        try:
+            return with_retry(
+                lambda: attempt(writer, batch, rows),
+                policy=retry,
+                what=f"batch {batch.table}",
+                on_retry=writer.reconnect,
+            )
+        except (sa.exc.DBAPIError, psycopg.Error) as e:
+            translated = translate_write_error(e, table=batch.table, first_seq=batch.items[0].seq)
+            if translated is None:
+                raise
+            raise translated from e
+
+    def done(batch: Batch, outcome: Counter[str]) -> None:
+        tally = result.entities[batch.entity]
+        for name in OUTCOMES:
+            setattr(tally, name, getattr(tally, name) + outcome[name])
+        totals.update(outcome)
+        log.debug("batch_applied", table=batch.table, rows=len(batch.items), **dict(outcome))
+        if observer:
+            observer.advanced(batch.entity, len(batch.items))
+
+    # The extra writers hold no lock of their own: they only write while this run's
+    # session holds the tenant lock, and stop when it fails.
+    extra = [session.sibling() for _ in range(writers - 1)]
+    dispatcher: Dispatcher[RunSession, NewRows, Counter[str]] = Dispatcher(
+        [session, *extra], write, done, self_referencing=target.self_referencing
+    )
+    try:
+        batches = plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows)
+        encode = NewRowsEncoder(target.column_types)
+        for batch, rows in prefetch((b, encode(b)) for b in batches):
+            dispatcher.submit(batch, rows)
+        dispatcher.drain()
+    except BaseException:
+        dispatcher.close()
+        _finish(session, run_id, "failed", totals)
+        raise
+    finally:
+        for writer in extra:
+            writer.close()
+        if observer:
+            observer.finished()
+    _finish(session, run_id, "succeeded", totals, scan)
+    return run_id
+
+
+def _finish(
+    session: RunSession,
+    run_id: uuid.UUID,
+    status: str,
+    totals: Counter[str],
+    scan: LogScan | None = None,
+) -> None:
+    counts: dict[str, object] = dict(totals)
+    try:
+        with session.transaction() as conn:
+            if scan is not None:
+                # What a later rerun of this very file needs to know it has nothing to do.
+                counts["commands"] = dict(scan.commands)
+                counts["rows"] = dict(scan.rows)
+                counts["ledger_rows"] = store.applied_count(conn, session.tenant)
+            store.finish_run(conn, run_id, status=status, counts=counts)
+    except (sa.exc.SQLAlchemyError, psycopg.Error, SeedctlError):
+        if status == "succeeded":
+            raise
+        log.warning("could_not_mark_run_failed", run_id=str(run_id))
+
+
+def _unchanged_since_last_apply(
+    conn: sa.Connection, tenant: str, log_sha: str
+) -> sa.Row[Any] | None:
+    """The last run, if it was a successful apply of this exact file and the ledger still
+    holds what it left. Then every command of the file is applied. Read-only."""
+    if store.ledger_version(conn) != store.LEDGER_SCHEMA_VERSION:
+        return None  # no ledger, or one the slow path's ensure_ledger will migrate first
+    last = store.last_run(conn, tenant)
+    if (
+        last is None
+        or last.kind != "apply"
+        or last.status != "succeeded"
+        or last.log_file_sha256 != log_sha
+        or not isinstance(last.counts, dict)
+        or "ledger_rows" not in last.counts
+    ):
+        return None
+    if store.applied_count(conn, tenant) != last.counts["ledger_rows"]:
+        return None  # someone edited the ledger since: take the slow, exact path
+    return last
+
+
+def _nothing_to_do(
+    last: sa.Row[Any], log_path: Path, tenant: str, database: str, started: float
+) -> ApplyResult:
+    commands: dict[str, int] = last.counts.get("commands", {})
+    rows: dict[str, int] = last.counts.get("rows", {})
+    result = ApplyResult(
+        tenant=tenant,
+        scenario=last.scenario or "",
+        log_path=str(log_path),
+        log_digest=last.log_digest or "",
+        database=database,
+        run_id=None,
+        elapsed_s=time.monotonic() - started,
+        unchanged_since_run=str(last.run_id),
+    )
+    # JSONB does not keep key order: list entities parents first, as a full run does.
+    order = list(get_scenario(last.scenario).entity_tables) if last.scenario else []
+    for entity, n in sorted(
+        commands.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
+    ):
+        result.entities[entity] = EntityTally(
+            commands=n, already=n, expected_rows=rows.get(entity, 0), found_rows=None
+        )
+    log.info("apply_nothing_to_do", tenant=tenant, unchanged_since_run=str(last.run_id))
+    return result
+
+
+def _check_counts(session: RunSession, scan: LogScan, result: ApplyResult) -> None:
+    """Spec section 8's post-seed check: every row the log names is in the database."""
+    with session.transaction() as conn:
+        for entity, tally in result.entities.items():
+            table = scan.scenario.entity_tables[entity]
+            tally.found_rows = conn.execute(
+                sa.text(
+                    f"SELECT count(*) FROM {_quoted(scan, table)} "
+                    "WHERE id IN (SELECT row_id FROM seedctl.applied "
+                    "WHERE tenant = :tenant AND table_name = :table AND entity = :entity)"
+                ),
+                # table_name lets the ledger's row index find the entries of small tables.
+                {"tenant": result.tenant, "table": table, "entity": entity},
+            ).scalar_one()
+    missing = {
+        e: (t.expected_rows, t.found_rows)
+        for e, t in result.entities.items()
+        if t.found_rows != t.expected_rows
+    }
+    if missing:
+        lines = "\n  ".join(
+            f"{e}: expected {exp}, found {got}" for e, (exp, got) in missing.items()
+        )
+        raise VerificationFailedError(
+            "post-seed check failed: the database does not hold every row the log names:\n  "
+            + lines
+        )

@@ -1,0 +1,98 @@
+"""Which database to use, how to connect to it, and driver errors translated once.
+
+``--database-url`` beats ``SEEDCTL_DATABASE_URL`` beats the embedded server.
+Every connection failure becomes one :class:`DatabaseUnavailableError` that names
+host, port, database and user, never the password.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+import sqlalchemy as sa
+from seedctl.engine.db import embedded
+from seedctl.ledger import ConfigError, DatabaseUnavailableError
+from sqlalchemy.engine import URL, make_url
+
+__all__ = ["Database", "connect_engine", "describe", "resolve_database", "sqlalchemy_url"]
+
+
+@dataclass(frozen=True)
+class Database:
+    """A resolved target: the libpq URL, and whether it is the embedded server."""
+
+    url: str
+    embedded: bool
+
+
+def resolve_database(url: str | None) -> Database:
+    """Pick the database for this invocation. Starts the embedded server when no URL is given."""
+    url = url or os.environ.get("SEEDCTL_DATABASE_URL") or None
+    if url:
+        sqlalchemy_url(url)  # validate early: a typo should not reach the driver
+        return Database(url, embedded=False)
+    return Database(embedded.start().url, embedded=True)
+
+
+def sqlalchemy_url(url: str) -> URL:
+    """Accept plain ``postgresql://`` / ``postgres://`` URLs and pin the psycopg 3 driver."""
+    try:
+        parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    except sa.exc.ArgumentError:
+        raise ConfigError(f"not a database URL: {_redact(url)}") from None
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigError(f"seedctl needs a postgresql:// URL, not {parsed.drivername}://")
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparseable URL>"
+
+
+def describe(url: str) -> str:
+    """Host, port, database and user of a URL, for messages. Never the password."""
+    parsed = sqlalchemy_url(url)
+    host = parsed.host or parsed.query.get("host") or "localhost"
+    if isinstance(host, tuple):
+        host = host[0]
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"database {parsed.database or '?'} on {host}{port} as {parsed.username or '?'}"
+
+
+@contextmanager
+def connect_engine(url: str) -> Iterator[sa.Engine]:
+    """An SQLAlchemy engine for ``url``, checked by one connection attempt.
+
+    Raises :class:`DatabaseUnavailableError` if the server cannot be reached or
+    refuses the credentials.
+    """
+    engine = sa.create_engine(
+        sqlalchemy_url(url), poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 10}
+    )
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as e:
+        engine.dispose()
+        raise DatabaseUnavailableError(
+            f"cannot connect to {describe(url)}: {_first_line(e.orig)}"
+        ) from e
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _first_line(error: BaseException | None) -> str:
+    """The driver's reason on one line (libpq spreads it over several)."""
+    if isinstance(error, psycopg.Error) and error.diag.message_primary:
+        return error.diag.message_primary
+    text = " ".join(str(error or "").split())
+    return text.removeprefix("connection failed: ") or "unknown error"

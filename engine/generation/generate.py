@@ -1,0 +1,179 @@
+"""Generate a scenario's log: the engine call behind ``seedctl generate``. Writes the log file.
+
+This is where the spec's ``Date.now()`` lives: ``as_of`` defaults to today in
+Europe/London, read here once and recorded in the log header, never inside a
+scenario. Everything after that is a pure function of (seed, as_of, scale).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Generator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from seedctl.engine.generation.workers import encoded_in_workers, worker_count
+from seedctl.engine.scenarios import PartedScenario, Scenario, ScenarioParams, get_scenario
+from seedctl.ledger import ConfigError, JsonScalar, LogError
+from seedctl.ledger.logfile import (
+    EncodedBatch,
+    LogHeader,
+    LogReader,
+    append_encoded,
+    encode_batches,
+)
+
+__all__ = [
+    "DEFAULT_SCALE",
+    "DEFAULT_SEED",
+    "GenerateResult",
+    "default_log_path",
+    "generate_log",
+    "scenario_params",
+    "today_in_london",
+]
+
+DEFAULT_SEED: Final = "puzzel-cx-demo-seed-2025"
+"""The spec's seed (section 3); used by scenarios that name no ``default_seed`` of their own."""
+DEFAULT_SCALE: Final = 1
+LONDON: Final = ZoneInfo("Europe/London")
+# Check-ins count back up to a few months from as_of; keep clear of date.min/date.max.
+_EARLIEST_AS_OF = dt.date(1900, 1, 1)
+_LATEST_AS_OF = dt.date(9999, 12, 31)
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """What one ``generate`` did to the log."""
+
+    path: Path
+    scenario: str
+    tenant: str
+    generator: str
+    params: dict[str, JsonScalar]
+    created: bool
+    added: int
+    skipped: int
+    total: int
+    digest: str
+    elapsed_s: float
+
+
+def today_in_london() -> dt.date:
+    """Today's date in Europe/London: the default ``as_of``. Reads the clock."""
+    return dt.datetime.now(LONDON).date()
+
+
+def default_log_path(scenario: str) -> Path:
+    """Where a scenario's log goes when no ``--log`` is given: ``<seedctl home>/logs/``."""
+    # Imported here: seedctl.engine.db.embedded loads psycopg, which generating a log never needs.
+    from seedctl.engine.db import seedctl_home
+
+    return seedctl_home() / "logs" / f"{scenario}.log"
+
+
+def _default_seed(scenario: Scenario) -> str:
+    seed = getattr(scenario, "default_seed", DEFAULT_SEED)
+    return seed if isinstance(seed, str) else DEFAULT_SEED
+
+
+def scenario_params(
+    scenario: Scenario, *, seed: str | None, as_of: dt.date | None, scale: int | None
+) -> ScenarioParams:
+    """The full parameters, defaults filled in and checked; a ConfigError names a bad one."""
+    seed = _default_seed(scenario) if seed is None else seed
+    if not seed:
+        raise ConfigError("--seed must not be empty")
+    scale = DEFAULT_SCALE if scale is None else scale
+    if scale < 1:
+        raise ConfigError(f"--scale must be a whole number of at least 1, not {scale}")
+    as_of = today_in_london() if as_of is None else as_of
+    if not _EARLIEST_AS_OF <= as_of <= _LATEST_AS_OF:
+        raise ConfigError(
+            f"--as-of must be between {_EARLIEST_AS_OF} and {_LATEST_AS_OF}, not {as_of}"
+        )
+    return ScenarioParams(seed=seed, as_of=as_of, scale=scale)
+
+
+def _check_same_origin(path: Path, header: LogHeader) -> None:
+    """Refuse to mix seeds or generator versions in one log (scale and as_of may change)."""
+    with LogReader(path) as reader:
+        existing = reader.header
+    if existing.scenario != header.scenario:
+        return  # append_commands reports a scenario mismatch with the line number
+    if existing.params.get("seed") != header.params["seed"]:
+        raise LogError(
+            f"this log was generated with seed {existing.params.get('seed')!r}, not "
+            f"{header.params['seed']!r}; one log holds one seed: use another --log",
+            path=str(path),
+            line=1,
+        )
+    if existing.generator != header.generator:
+        raise LogError(
+            f"this log was made by generator {existing.generator!r}, this seedctl is "
+            f"{header.generator!r}; start a new log with another --log",
+            path=str(path),
+            line=1,
+        )
+
+
+def _encoded(
+    scenario: Scenario, params: ScenarioParams, workers: int | None
+) -> Generator[EncodedBatch, None, None]:
+    """The scenario's commands, encoded in worker processes where that pays, else here."""
+    if workers is None:
+        workers = worker_count(scenario, params)
+    if workers > 0 and isinstance(scenario, PartedScenario):
+        return encoded_in_workers(scenario, params, workers)
+    return encode_batches(scenario.generate(params))
+
+
+def generate_log(
+    scenario_name: str,
+    log_path: Path | str,
+    *,
+    seed: str | None = None,
+    as_of: dt.date | None = None,
+    scale: int | None = None,
+    workers: int | None = None,
+) -> GenerateResult:
+    """Write the scenario's commands the log lacks, creating the log (and its folder) if needed.
+
+    Writes the log file only. A second run with the same parameters adds nothing; a
+    later ``as_of`` adds the commands that changed with it (check-ins), a larger
+    scale the entities it adds. ``workers`` processes encode the commands (0: none,
+    None: as many as pay off); the log's bytes are the same either way.
+    """
+    started = time.monotonic()
+    scenario = get_scenario(scenario_name)
+    params = scenario_params(scenario, seed=seed, as_of=as_of, scale=scale)
+    header = LogHeader(
+        scenario=scenario.name,
+        tenant=scenario.tenant(params),
+        params=params.as_header(),
+        generator=scenario.version,
+    )
+    path = Path(log_path)
+    if path.exists():
+        _check_same_origin(path, header)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(_encoded(scenario, params, workers)) as batches:
+        appended = append_encoded(path, header, batches)
+    return GenerateResult(
+        path=appended.path,
+        scenario=scenario.name,
+        tenant=header.tenant,
+        generator=header.generator,
+        params=header.params,
+        created=appended.created,
+        added=appended.added,
+        skipped=appended.skipped,
+        total=appended.total,
+        digest=appended.digest,
+        elapsed_s=time.monotonic() - started,
+    )

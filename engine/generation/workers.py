@@ -1,0 +1,151 @@
+"""Encode a scenario's commands in worker processes; the parent chains them in order.
+
+Building and encoding a command (its values, ids, draws, canonical JSON, SHA-256) is
+most of what a log line costs, and it needs nothing from the lines before it: only
+the hash chain does. So for a :class:`~seedctl.engine.scenarios.base.PartedScenario`, worker
+``w`` of ``n`` encodes parts ``w``, ``w + n``, ... into
+:class:`~seedctl.ledger.logfile.EncodedBatch` es and queues them; the parent takes the parts
+back strictly in order, and :func:`seedctl.ledger.logfile.append_encoded` dedupes, chains and
+writes them. The log's bytes are those of one process, whatever the worker count.
+
+Workers are forked: they inherit the scenario (also one registered at run time) and
+every import, and a part travels as its index alone.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing as mp
+import os
+import pickle
+import queue as queue_module
+import traceback
+from collections.abc import Generator
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
+from typing import Final
+
+from seedctl.engine.scenarios import PartedScenario, Scenario, ScenarioParams
+from seedctl.ledger import SeedctlError
+from seedctl.ledger.logfile import EncodedBatch, encode_batches
+
+__all__ = ["encoded_in_workers", "worker_count"]
+
+_QUEUE_BATCHES: Final = 64
+"""How far a worker may run ahead, in batches (about 40 MB): roughly one part, so the
+next part is ready when the parent finishes the current one, yet memory stays bounded."""
+_POLL_S: Final = 1.0
+_GC_YOUNG: Final = 50_000
+_MIN_PARTS: Final = 4
+"""Fewer parts than this (okr-demo below scale 17) are not worth starting processes for."""
+
+
+class _Failure:
+    """A worker's exception, sent in place of the rest of its part."""
+
+    def __init__(self, error: BaseException) -> None:
+        text = "".join(traceback.format_exception(error))
+        try:
+            pickle.dumps(error)
+        except Exception:  # an unpicklable exception still reaches the parent, as text
+            error = RuntimeError(f"{type(error).__name__}: {error}")
+        error.add_note(f"in a generate worker process:\n{text}")
+        self.error = error
+
+
+_Item = EncodedBatch | _Failure | None  # None ends a part
+
+
+def worker_count(scenario: Scenario, params: ScenarioParams) -> int:
+    """Processes worth using for ``scenario`` at ``params``; 0 means encode in this process."""
+    if not isinstance(scenario, PartedScenario) or "fork" not in mp.get_all_start_methods():
+        return 0
+    parts = len(scenario.parts(params))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if parts < _MIN_PARTS or (cpus or 1) < 2:
+        return 0
+    return min(cpus or 1, parts)
+
+
+def _work(
+    scenario: PartedScenario,
+    params: ScenarioParams,
+    first: int,
+    step: int,
+    out: Queue[_Item],
+) -> None:
+    """Worker body: encode every ``step``-th part from ``first``, each followed by None."""
+    # The inherited heap is never garbage here: keep the collector off it. And collect
+    # the young generation less often: a command's objects die young, by refcount.
+    gc.freeze()
+    gc.set_threshold(_GC_YOUNG, *gc.get_threshold()[1:])
+    parent = os.getppid()
+    try:
+        parts = scenario.parts(params)
+        for index in range(first, len(parts), step):
+            for batch in encode_batches(parts[index]()):
+                _put(out, batch, parent)
+            _put(out, None, parent)
+    except Exception as e:  # handed to the parent, which raises it after the lines before it
+        _put(out, _Failure(e), parent)
+
+
+def _put(out: Queue[_Item], item: _Item, parent: int) -> None:
+    """Queue ``item``; exit if the parent is gone (killed -9), rather than block for ever
+    on a full queue nobody reads."""
+    while True:
+        try:
+            out.put(item, timeout=_POLL_S)
+            return
+        except queue_module.Full:
+            if os.getppid() != parent:
+                os._exit(1)
+
+
+def _next(source: Queue[_Item], worker: BaseProcess) -> _Item:
+    """The worker's next item; an error rather than a hang if it died without one."""
+    while True:
+        try:
+            return source.get(timeout=_POLL_S)
+        except queue_module.Empty:
+            if not worker.is_alive():
+                try:
+                    return source.get(timeout=_POLL_S)  # anything it sent just before exiting
+                except queue_module.Empty:
+                    raise SeedctlError(
+                        f"a generate worker process died (exit code {worker.exitcode}); "
+                        "the log holds every line before its part"
+                    ) from None
+
+
+def encoded_in_workers(
+    scenario: PartedScenario, params: ScenarioParams, workers: int
+) -> Generator[EncodedBatch, None, None]:
+    """The scenario's commands encoded by ``workers`` processes, in stream order.
+
+    Starts the processes on the first ``next()`` and stops them when the iterator is
+    exhausted or closed; close it (``contextlib.closing``) if you may stop early.
+    """
+    count = len(scenario.parts(params))
+    context = mp.get_context("fork")
+    queues: list[Queue[_Item]] = [context.Queue(_QUEUE_BATCHES) for _ in range(workers)]
+    processes = [
+        context.Process(target=_work, args=(scenario, params, w, workers, queues[w]), daemon=True)
+        for w in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        for index in range(count):
+            source, worker = queues[index % workers], processes[index % workers]
+            while (item := _next(source, worker)) is not None:
+                if isinstance(item, _Failure):
+                    raise item.error
+                yield item
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        for source in queues:
+            source.close()

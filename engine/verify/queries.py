@@ -1,0 +1,93 @@
+"""The verifier's queries, built from allow-listed names only. Pure string building.
+
+All of them are plain SELECTs; ``verify`` runs them in a READ ONLY transaction.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+from seedctl.engine.target import TableSpec, qualified
+
+__all__ = ["dangling_sql", "drift_sql", "seeded_rows_sql"]
+
+# The latest ledger entry per seeded row of one tenant and entity: the row's last
+# applied image. seq orders them: apply writes a log's commands in log order.
+_LATEST = sql.SQL(
+    """
+    SELECT DISTINCT ON (a.row_id) a.row_id, a.seq, a.after
+    FROM seedctl.applied a
+    WHERE a.tenant = %(tenant)s AND a.entity = %(entity)s AND a.table_name = %(table)s
+    ORDER BY a.row_id, a.seq DESC
+"""
+)
+
+
+def seeded_rows_sql(spec: TableSpec | None) -> sql.Composed:
+    """``(rows the ledger recorded, of them still in the table)`` for one entity.
+
+    ``spec`` None means the table does not exist: every recorded row is gone.
+    """
+    if spec is None:
+        return sql.SQL("SELECT count(*), 0 FROM ({latest}) AS l").format(latest=_LATEST)
+    return sql.SQL(
+        "SELECT count(*), count(t.id) FROM ({latest}) AS l "
+        "LEFT JOIN {target} AS t ON t.id = l.row_id"
+    ).format(latest=_LATEST, target=qualified(spec))
+
+
+def drift_sql(spec: TableSpec) -> sql.Composed:
+    """Seeded rows that differ from their last applied image, at most ``%(limit)s``.
+
+    Returns ``(row_id, seq, missing, {column: [applied, now]}, missing total,
+    changed total)`` per row; the totals count every such row, also those past the limit.
+    """
+    return sql.SQL(
+        """
+WITH latest AS ({latest}),
+drifted AS (
+    SELECT l.row_id, l.seq, l.after, to_jsonb(t) AS now, t.id IS NULL AS missing
+    FROM latest l
+    LEFT JOIN {target} AS t ON t.id = l.row_id
+    WHERE t.id IS NULL OR to_jsonb(t) IS DISTINCT FROM l.after
+)
+SELECT d.row_id::text, d.seq, d.missing,
+    (
+        SELECT coalesce(jsonb_object_agg(k, jsonb_build_array(d.after -> k, d.now -> k)), '{{}}')
+        FROM (SELECT jsonb_object_keys(d.after) UNION SELECT jsonb_object_keys(d.now)) AS keys(k)
+        WHERE NOT d.missing AND d.after -> k IS DISTINCT FROM d.now -> k
+    ),
+    count(*) FILTER (WHERE d.missing) OVER (),
+    count(*) FILTER (WHERE NOT d.missing) OVER ()
+FROM drifted d
+ORDER BY d.seq, d.row_id
+LIMIT %(limit)s
+"""
+    ).format(latest=_LATEST, target=qualified(spec))
+
+
+def dangling_sql(child: TableSpec, parent: TableSpec, pairs: list[tuple[str, str]]) -> sql.Composed:
+    """Child rows whose foreign key (all columns non-null) finds no parent, at most ``%(limit)s``.
+
+    ``pairs`` are ``(child column, parent column)``. Returns ``(id, values, total)``.
+    NULL in any column means the key is not checked (MATCH SIMPLE, PostgreSQL's default).
+    """
+    not_null = sql.SQL(" AND ").join(
+        sql.SQL("c.{} IS NOT NULL").format(sql.Identifier(c)) for c, _ in pairs
+    )
+    match = sql.SQL(" AND ").join(
+        sql.SQL("p.{} = c.{}").format(sql.Identifier(p), sql.Identifier(c)) for c, p in pairs
+    )
+    values = sql.SQL(" || ', ' || ").join(
+        sql.SQL("c.{}::text").format(sql.Identifier(c)) for c, _ in pairs
+    )
+    return sql.SQL(
+        "SELECT c.id::text, {values}, count(*) OVER () FROM {child} AS c "
+        "WHERE {not_null} AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {match}) "
+        "ORDER BY c.id LIMIT %(limit)s"
+    ).format(
+        values=values,
+        child=qualified(child),
+        parent=qualified(parent),
+        not_null=not_null,
+        match=match,
+    )
