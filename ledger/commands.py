@@ -6,16 +6,20 @@ insignificant white space, non-ASCII characters unescaped. Those are exactly the
 bytes of Python's ``json.dumps(body, sort_keys=True, separators=(",", ":"),
 ensure_ascii=False)``, so anyone can recompute a hash without seedctl.
 
-Values are JSON scalars only: strings, integers, booleans and null. Floats are
-refused because their text form is not canonical across languages; dates,
-timestamps and decimals travel as ISO or decimal strings and PostgreSQL parses
-them into the column's type.
+Values are JSON: strings, integers, booleans and null, and arrays and objects for
+array, json and jsonb columns. Floats are refused, also nested, because their text
+form is not canonical across languages; dates, timestamps, intervals and decimals
+travel as ISO or decimal strings and PostgreSQL parses them into the column's type.
+
+A column whose value is another seeded row's key (a foreign key to a table whose
+key the database assigns, such as a serial id) is named in ``values_from`` instead:
+apply resolves it to the key the database holds, in the batch's transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 
@@ -24,6 +28,8 @@ __all__ = [
     "HASH_ALGORITHM",
     "Command",
     "JsonScalar",
+    "JsonValue",
+    "RowRef",
     "canonical_bytes",
     "command_hash",
 ]
@@ -33,8 +39,27 @@ HASH_ALGORITHM: Final = "sha256"
 CANONICAL_FORM: Final = "json-sorted-compact-utf8/1"
 
 JsonScalar = str | int | bool | None
+JsonValue = Any
+"""A JSON value without floats: a scalar, or a list or str-keyed dict of JSON values."""
 
 _ENCODER = msgspec.json.Encoder(order="sorted")
+
+
+class RowRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Another seeded row, by its entity and command id (the UUIDv5 of its natural key)."""
+
+    entity: str
+    id: str
+
+
+def _float_inside(value: object) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, list):
+        return any(map(_float_inside, value))
+    if isinstance(value, dict):
+        return any(map(_float_inside, value.values()))
+    return False
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -43,7 +68,10 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     ``conflict`` names the natural unique columns (the spec's ``upsert where``);
     ``insert_only`` the columns written on insert and never overwritten (the spec's
     "preserve passwordHash if exists"; every column of a role assignment).
-    New fields must get defaults so that older logs still decode.
+    ``values_from`` names columns whose value is another seeded row's key.
+    New fields must get defaults so that older logs still decode, and a new field
+    left at its default must not change the encoding (``values_from`` is UNSET, and
+    so omitted, when empty), so that older commands keep their hashes.
     """
 
     op: Literal["upsert"]
@@ -51,27 +79,52 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     table: str
     id: str
     key: str
-    values: dict[str, JsonScalar]
+    values: dict[str, JsonValue]
     conflict: tuple[str, ...]
     insert_only: tuple[str, ...] = ()
+    values_from: dict[str, RowRef] | msgspec.UnsetType = msgspec.UNSET
 
     def __post_init__(self) -> None:
         # Runs for every command built or decoded, a million times per large log:
         # the checks are written to stay in C (map, type) on the common path.
         values = self.values
-        if float in map(type, values.values()):
-            column = next(c for c, v in values.items() if isinstance(v, float))
+        kinds = set(map(type, values.values()))
+        if float in kinds or ((list in kinds or dict in kinds) and _float_inside(values)):
+            column = next(c for c, v in values.items() if _float_inside(v))
             raise TypeError(
                 f"{self.table}.{column}: floats are not canonical; send a decimal string"
             )
-        if values.get("id") != self.id:
+        if values.get("id", self.id) != self.id:
             raise ValueError(f"{self.table}: values.id must equal the command id {self.id}")
+        refs = self.values_from
+        if refs is not msgspec.UNSET:
+            if not refs:
+                msgspec.structs.force_setattr(self, "values_from", msgspec.UNSET)
+            elif not values.keys().isdisjoint(refs):
+                both = sorted(values.keys() & refs.keys())
+                raise ValueError(f"{self.table}: columns {both} in both values and values_from")
+        written = self.columns if refs else values
         if not (
-            all(map(values.__contains__, self.conflict))
+            all(map(written.__contains__, self.conflict))
             and all(map(values.__contains__, self.insert_only))
         ):
-            missing = [c for c in (*self.conflict, *self.insert_only) if c not in values]
+            missing = [c for c in self.conflict if c not in written]
+            missing += [c for c in self.insert_only if c not in values]
             raise ValueError(f"{self.table}: conflict/insert_only columns {missing} not in values")
+
+    @property
+    def refs(self) -> dict[str, RowRef]:
+        """``values_from``, empty when the command has none."""
+        refs = self.values_from
+        return {} if refs is msgspec.UNSET else refs
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the command writes: its values', then its references'."""
+        refs = self.values_from
+        if refs is msgspec.UNSET:
+            return tuple(self.values)
+        return (*self.values, *refs)
 
 
 def canonical_bytes(obj: object) -> bytes:

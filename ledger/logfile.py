@@ -93,15 +93,18 @@ class LogRecord(Command, frozen=True, kw_only=True, forbid_unknown_fields=True):
             values=self.values,
             conflict=self.conflict,
             insert_only=self.insert_only,
+            values_from=self.values_from,
         )
 
 
 # A record's canonical line is its command's canonical body with the chain fields
 # spliced in where sorted keys put them: "hash" before "id", "prev" and "seq" before
-# "table". The first ',"id":' and ',"table":' in a body are always the top-level
-# keys: the keys sorted before them hold only strings and lists of strings, whose
-# quotes are escaped. Splicing saves encoding every command twice on write, and
-# lets the reader recover the exact body bytes to hash without rebuilding it.
+# "table" (no command key sorts between "prev" and "seq"; ``values_from`` is named to
+# sort after "table" for that reason). The first ',"id":' and ',"table":' in a body
+# are always the top-level keys: the keys sorted before them hold only strings and
+# lists of strings, whose quotes are escaped. Splicing saves encoding every command
+# twice on write, and lets the reader recover the exact body bytes to hash without
+# rebuilding it.
 _ID_KEY = b',"id":'
 _TABLE_KEY = b',"table":'
 

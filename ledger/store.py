@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 LEDGER_SCHEMA = "seedctl"
-LEDGER_SCHEMA_VERSION = 3
+LEDGER_SCHEMA_VERSION = 4
 
 # From version N to N + 1. Each statement is idempotent, so a migration interrupted
 # half way simply runs again; the version row moves in the same transaction.
@@ -59,6 +59,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # Version 3 makes each ledger row cheaper to write (docs/benchmarks.md): no foreign
     # key to runs, which cost a trigger per row; seedctl never deletes runs.
     2: ("ALTER TABLE seedctl.applied DROP CONSTRAINT IF EXISTS applied_run_id_fkey",),
+    # Version 4 records the real primary key of rows not keyed by the command id (a
+    # serial or identity id, a composite key); NULL where row_id is the key.
+    3: ("ALTER TABLE seedctl.applied ADD COLUMN IF NOT EXISTS row_key jsonb",),
 }
 ENVIRONMENTS = ("development", "staging", "production")
 
@@ -107,7 +110,11 @@ applied = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("entity", sa.Text, nullable=False),
     sa.Column("table_name", sa.Text, nullable=False),
+    # The command id: the UUIDv5 of the row's natural key, the log's identity of the row.
     sa.Column("row_id", UUID(as_uuid=True), nullable=False),
+    # The row's primary key as the database holds it ({"id": 17}, {"userId": .., "teamId":
+    # ..}), where that is not row_id itself; NULL for tables keyed by the command id.
+    sa.Column("row_key", JSONB),
     # No foreign key to runs: it cost a trigger per ledger row, and runs are never deleted.
     sa.Column("run_id", UUID(as_uuid=True), nullable=False),
     sa.Column("outcome", sa.Text, nullable=False),

@@ -16,13 +16,19 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from seedctl.ledger import Command, JsonScalar, canonical_bytes, command_hash
+from seedctl.ledger import Command, JsonScalar, RowRef, canonical_bytes, command_hash
 
 # Any Unicode a Python str can encode to UTF-8 (lone surrogates cannot be in a file at all).
 TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
 SCALARS: st.SearchStrategy[JsonScalar] = st.one_of(st.none(), st.booleans(), st.integers(), TEXT)
 COLUMNS = st.text(st.characters(codec="utf-8"), min_size=1, max_size=8).filter(lambda c: c != "id")
 ENTITIES = ("organization", "user", "objective", "check_in")
+# Arrays and objects, as array, json and jsonb columns take them: any depth, no floats.
+JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=6,
+)
 
 
 @st.composite
@@ -30,7 +36,14 @@ def commands(draw: st.DrawFn) -> Command:
     """A valid upsert command with arbitrary Unicode columns, values and key."""
     entity = draw(st.sampled_from(ENTITIES))
     row_id = str(draw(st.uuids()))
-    others = draw(st.dictionaries(COLUMNS, SCALARS, max_size=5))
+    others = draw(st.dictionaries(COLUMNS, JSON_VALUES, max_size=5))
+    refs = draw(
+        st.dictionaries(
+            COLUMNS.filter(lambda c: c not in others),
+            st.builds(RowRef, st.sampled_from(ENTITIES), st.uuids().map(str)),
+            max_size=2,
+        )
+    )
     subsets = (
         st.lists(st.sampled_from(sorted(others)), unique=True, max_size=2)
         if others
@@ -44,8 +57,9 @@ def commands(draw: st.DrawFn) -> Command:
         id=row_id,
         key=draw(TEXT),
         values={"id": row_id, **others},
-        conflict=tuple(conflict),
+        conflict=(*conflict, *sorted(refs)[:1]),
         insert_only=tuple(insert_only),
+        values_from=refs,
     )
 
 
@@ -56,8 +70,9 @@ def rebuild(command: Command, **changes: Any) -> Command:
 
 
 def reference_body(command: Command) -> dict[str, Any]:
-    """The documented hash body, built by hand: every Command field, tuples as lists."""
-    return {
+    """The documented hash body, built by hand: every Command field, tuples as lists,
+    ``values_from`` only where the command has references."""
+    body: dict[str, Any] = {
         "op": command.op,
         "entity": command.entity,
         "table": command.table,
@@ -67,6 +82,9 @@ def reference_body(command: Command) -> dict[str, Any]:
         "conflict": list(command.conflict),
         "insert_only": list(command.insert_only),
     }
+    if command.refs:
+        body["values_from"] = {c: {"entity": r.entity, "id": r.id} for c, r in command.refs.items()}
+    return body
 
 
 def reference_hash(body: dict[str, Any]) -> str:
@@ -155,7 +173,8 @@ def test_values_insertion_order_does_not_matter(command: Command) -> None:
 def test_hash_is_sha256_of_the_documented_json(command: Command) -> None:
     """Canonical bytes are exactly json.dumps(sort_keys, compact, ensure_ascii=False) in UTF-8."""
     body = reference_body(command)
-    assert set(body) == set(Command.__struct_fields__), "a new Command field: update the docs"
+    documented = set(Command.__struct_fields__) - {"values_from"}
+    assert set(body) - {"values_from"} == documented, "a new Command field: update the docs"
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonical_bytes(command) == text.encode()
     assert command_hash(command) == reference_hash(body)

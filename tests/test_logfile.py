@@ -321,7 +321,13 @@ def test_float_value_is_reported(log: Path) -> None:
     record["values"]["name"] = 1.5
     content[3] = canonical(rehash(record))
     write_lines(log, content)
-    assert_fault(log, LogCorruptError, 4, ": not a valid command: ", "got `float`")
+    assert_fault(
+        log,
+        LogCorruptError,
+        4,
+        ": not a valid command: ",
+        "workspaces.name: floats are not canonical",
+    )
 
 
 def test_removed_line_is_reported(log: Path) -> None:

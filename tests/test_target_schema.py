@@ -12,7 +12,7 @@ from seedctl.engine.db import connect_engine
 from seedctl.engine.scenarios import ScenarioParams
 from seedctl.engine.scenarios.okr_demo import OKR_DEMO
 from seedctl.engine.scenarios.okr_demo.schema import OBJECTIVES, metadata
-from seedctl.engine.target import read_target_schema
+from seedctl.engine.target import read_target
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.schema import CreateTable
@@ -149,9 +149,35 @@ def test_the_catalog_gives_apply_column_types_and_self_references(database_url: 
     with connect_engine(database_url) as engine, engine.begin() as conn:
         metadata.create_all(conn)
         conn.exec_driver_sql("ALTER TABLE teams ADD COLUMN parent_id uuid REFERENCES teams (id)")
-        found = read_target_schema(conn, metadata)
-    assert found.missing_tables == found.missing_columns == []
+        found = read_target(conn, OKR_DEMO)
+    assert found.missing_tables == []
+    assert sorted(found.tables) == sorted(TABLES)
     assert found.self_referencing == {"users", "teams"}
     assert found.column_types["check_ins"]["checked_in_at"] == "timestamptz"
     assert found.column_types["key_results"]["target_value"] == "numeric"
     assert found.column_types["users"]["id"] == "uuid"
+    users = found.tables["users"]
+    assert users.schema == "public"
+    assert users.primary_key == ("id",)
+    assert users.id_keyed
+    assert ("email",) in users.unique_keys
+    assert users.is_unique_key(["email"])
+    assert not users.is_unique_key(["name"])
+    assert "manager_id" in users.nullable
+    assert "email" not in users.nullable
+    [manager] = [fk for fk in users.foreign_keys if fk.columns == ("manager_id",)]
+    assert (manager.ref_schema, manager.ref_table, manager.ref_columns) == (
+        "public",
+        "users",
+        ("id",),
+    )
+    objectives = found.tables["objectives"]
+    assert objectives.is_unique_key(NATURAL_KEYS["objectives"])
+
+
+def test_the_catalog_lists_missing_tables_without_raising(database_url: str) -> None:
+    """Plan needs the missing tables named, not an error: read_target lists them."""
+    with connect_engine(database_url) as engine, engine.connect() as conn:
+        found = read_target(conn, OKR_DEMO)
+    assert found.tables == {}
+    assert sorted(found.missing_tables) == sorted(f"public.{t}" for t in TABLES)

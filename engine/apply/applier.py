@@ -44,16 +44,27 @@ from seedctl.engine.pending import (
     MAX_BATCH_ROWS,
     Batch,
     LogScan,
+    Resolved,
     iter_entries,
     plan_batches,
+    resolve_references,
     scan_log,
+    unresolved,
 )
 from seedctl.engine.scenarios import get_scenario
-from seedctl.engine.target import TargetSchema, check_target_schema
+from seedctl.engine.target import (
+    TableSpec,
+    Target,
+    check_target,
+    ledger_key,
+    primary_key,
+    qualified,
+)
 from seedctl.ledger import (
     CollisionError,
     ConfigError,
     SeedctlError,
+    UnknownNameError,
     VerificationFailedError,
     store,
 )
@@ -189,12 +200,15 @@ def apply_log(
             with session.transaction() as conn:
                 store.ensure_ledger(conn)
                 store.mark_interrupted(conn, tenant)
-                if database.embedded if create_schema is None else create_schema:
+                metadata = scan.scenario.metadata
+                if metadata is not None and (
+                    database.embedded if create_schema is None else create_schema
+                ):
                     conn.execute(
                         sa.text("SELECT pg_advisory_xact_lock(hashtext('seedctl:target-ddl'))")
                     )
-                    scan.scenario.metadata.create_all(conn, checkfirst=True)
-                target = check_target_schema(conn, scan.scenario.metadata)
+                    metadata.create_all(conn, checkfirst=True)
+                target = check_target(conn, scan.scenario, scan.shapes, scan.path)
             pending = scan.pending
             log.info(
                 "apply_planned", tenant=tenant, log=str(log_path), pending=sum(pending.values())
@@ -202,7 +216,14 @@ def apply_log(
             if pending:
                 policy = retry or RetryPolicy()
                 with_retry(
-                    lambda: _preflight_collisions(session, scan, applied, pending, max_rows),
+                    lambda: _preflight_collisions(
+                        session,
+                        scan,
+                        target=target,
+                        applied=applied,
+                        pending=pending,
+                        max_rows=max_rows,
+                    ),
                     policy=policy,
                     what="collision check",
                     on_retry=session.reconnect,
@@ -223,7 +244,7 @@ def apply_log(
                     writers=writers,
                 )
                 result.run_id = str(run_id)
-            _check_counts(session, scan, result)
+            _check_counts(session, scan, target, result)
         finally:
             session.close()
     result.elapsed_s = time.monotonic() - started
@@ -240,6 +261,8 @@ def apply_log(
 def _preflight_collisions(
     session: RunSession,
     scan: LogScan,
+    *,
+    target: Target,
     applied: set[bytes],
     pending: Mapping[str, int],
     max_rows: int,
@@ -255,7 +278,7 @@ def _preflight_collisions(
             t
             for t in tables
             if conn.execute(
-                sa.text(f"SELECT EXISTS (SELECT 1 FROM {_quoted(scan, t)})")
+                sa.text(f"SELECT EXISTS (SELECT 1 FROM {_quoted(target.tables[t])})")
             ).scalar_one()
         }
     if not occupied:
@@ -265,9 +288,20 @@ def _preflight_collisions(
         for batch in plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows):
             if batch.table not in occupied:
                 continue
-            spec = scan.allow.tables[batch.table]
-            statements = stage_batch(session, spec, batch)
-            found.extend(find_collisions(session, statements, batch))
+            spec = target.tables[batch.table]
+            resolved = None
+            if batch.refs:
+                # A reference to a row not written yet: that row cannot collide here.
+                resolved = _resolve(session, target, scan, batch, strict=False)
+                batch.items = [
+                    i
+                    for i in batch.items
+                    if all(r.id in resolved[c] for c, r in i.command.refs.items())
+                ]
+                if not batch.items:
+                    continue
+            statements = stage_batch(session, spec, batch, resolved)
+            found.extend(find_collisions(session, statements, batch, tenant=scan.header.tenant))
             conn.exec_driver_sql(f'TRUNCATE "{stage_name(spec)}"')
             if len(found) >= 5:
                 break
@@ -280,10 +314,29 @@ def _preflight_collisions(
         )
 
 
-def _quoted(scan: LogScan, table: str) -> str:
-    spec = scan.allow.tables[table]
-    name = psycopg.sql.Identifier(*(p for p in (spec.schema, spec.name) if p))
-    return name.as_string(None)
+def _quoted(spec: TableSpec) -> str:
+    return qualified(spec).as_string(None)
+
+
+def _resolve(
+    session: RunSession, target: Target, scan: LogScan, batch: Batch, *, strict: bool
+) -> Resolved:
+    """The batch's references, in the caller's transaction; ``strict``: every one or an
+    :class:`UnknownNameError` naming the first that this tenant's seed has not written."""
+    with session.raw.cursor() as cur:
+        resolved = resolve_references(
+            cur, target.tables, scan.scenario.entity_tables, batch, tenant=session.tenant
+        )
+    if strict:
+        missing = unresolved(batch, resolved)
+        if missing:
+            seq, column, entity, ref_id = missing[0]
+            raise UnknownNameError(
+                f"{scan.path}:{seq + 1}: {batch.table}.{column} refers to {entity} {ref_id}, "
+                f"which this tenant's seed has not written ({len(missing)} such references "
+                "in this batch); nothing from this batch was written"
+            )
+    return resolved
 
 
 def _run(
@@ -298,7 +351,7 @@ def _run(
     retry: RetryPolicy,
     max_rows: int,
     version: str,
-    target: TargetSchema,
+    target: Target,
     direct_copy: bool,
     writers: int,
 ) -> uuid.UUID:
@@ -319,12 +372,12 @@ def _run(
         observer.started(pending)
     totals: Counter[str] = Counter()
     # Tables whose batches go through the upsert statement for the rest of the run.
-    upsert_only: set[str] = set() if direct_copy else set(scan.allow.tables)
+    upsert_only: set[str] = set() if direct_copy else set(target.tables)
     run = str(run_id)
 
-    def attempt(writer: RunSession, batch: Batch, rows: NewRows) -> Counter[str]:
-        spec = scan.allow.tables[batch.table]
-        if batch.table not in upsert_only:
+    def attempt(writer: RunSession, batch: Batch, rows: NewRows | None) -> Counter[str]:
+        spec = target.tables[batch.table]
+        if rows is not None and batch.table not in upsert_only:
             try:
                 with writer.transaction():
                     return insert_new_batch(writer, spec, batch, rows, tenant=tenant, run_id=run)
@@ -334,9 +387,10 @@ def _run(
                 upsert_only.add(batch.table)
                 log.debug("direct_copy_fell_back", table=batch.table)
         with writer.transaction():
-            return write_batch(writer, spec, batch, tenant=tenant, run_id=run)
+            resolved = _resolve(writer, target, scan, batch, strict=True) if batch.refs else None
+            return write_batch(writer, spec, batch, tenant=tenant, run_id=run, resolved=resolved)
 
-    def write(writer: RunSession, batch: Batch, rows: NewRows) -> Counter[str]:
+    def write(writer: RunSession, batch: Batch, rows: NewRows | None) -> Counter[str]:
         try:
             return with_retry(
                 lambda: attempt(writer, batch, rows),
@@ -362,12 +416,12 @@ def _run(
     # The extra writers hold no lock of their own: they only write while this run's
     # session holds the tenant lock, and stop when it fails.
     extra = [session.sibling() for _ in range(writers - 1)]
-    dispatcher: Dispatcher[RunSession, NewRows, Counter[str]] = Dispatcher(
+    dispatcher: Dispatcher[RunSession, NewRows | None, Counter[str]] = Dispatcher(
         [session, *extra], write, done, self_referencing=target.self_referencing
     )
     try:
         batches = plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows)
-        encode = NewRowsEncoder(target.column_types)
+        encode = NewRowsEncoder(target.tables)
         for batch, rows in prefetch((b, encode(b)) for b in batches):
             dispatcher.submit(batch, rows)
         dispatcher.drain()
@@ -455,20 +509,25 @@ def _nothing_to_do(
     return result
 
 
-def _check_counts(session: RunSession, scan: LogScan, result: ApplyResult) -> None:
+def _check_counts(session: RunSession, scan: LogScan, target: Target, result: ApplyResult) -> None:
     """Spec section 8's post-seed check: every row the log names is in the database."""
-    with session.transaction() as conn:
+    with session.transaction():
         for entity, tally in result.entities.items():
-            table = scan.scenario.entity_tables[entity]
-            tally.found_rows = conn.execute(
-                sa.text(
-                    f"SELECT count(*) FROM {_quoted(scan, table)} "
-                    "WHERE id IN (SELECT row_id FROM seedctl.applied "
-                    "WHERE tenant = :tenant AND table_name = :table AND entity = :entity)"
-                ),
+            spec = target.tables[scan.scenario.entity_tables[entity]]
+            query = psycopg.sql.SQL(
+                "SELECT count(*) FROM {target} t WHERE ({key}) IN (SELECT {ledger_key} "
+                "FROM seedctl.applied a WHERE a.tenant = %(tenant)s AND a.table_name = %(table)s "
+                "AND a.entity = %(entity)s)"
+            ).format(
+                target=qualified(spec),
+                key=psycopg.sql.SQL(", ").join(primary_key(spec)),
+                ledger_key=psycopg.sql.SQL(", ").join(ledger_key(spec)),
+            )
+            with session.raw.cursor() as cur:
                 # table_name lets the ledger's row index find the entries of small tables.
-                {"tenant": result.tenant, "table": table, "entity": entity},
-            ).scalar_one()
+                cur.execute(query, {"tenant": result.tenant, "table": spec.name, "entity": entity})
+                row = cur.fetchone()
+                tally.found_rows = int(str(row[0])) if row else 0
     missing = {
         e: (t.expected_rows, t.found_rows)
         for e, t in result.entities.items()

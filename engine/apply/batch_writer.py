@@ -18,69 +18,115 @@ from seedctl.engine.apply.copy_binary import (
     binary_row_encoder,
     copy_binary_rows,
 )
-from seedctl.engine.apply.copy_text import copy_text_rows
+from seedctl.engine.apply.copy_text import copy_text_rows, scalar_converters
 from seedctl.engine.db import RunSession
-from seedctl.engine.pending import Batch
+from seedctl.engine.pending import Batch, Resolved
 from seedctl.engine.target import TableSpec
-from seedctl.ledger import CollisionError
+from seedctl.ledger import CollisionError, JsonScalar
 
 __all__ = [
     "NewRows",
     "NewRowsEncoder",
+    "batch_rows",
     "find_collisions",
     "insert_new_batch",
     "stage_batch",
     "write_batch",
 ]
 
-_sql_cache: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], BatchSql] = {}
+_sql_cache: dict[
+    tuple[str | None, str, tuple[str, ...], tuple[str, ...], tuple[str, ...], int], BatchSql
+] = {}
 
 
 def _batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
-    key = (spec.name, batch.columns, batch.conflict, batch.insert_only)
+    # id(spec): a spec read from another database (or after a migration) builds anew.
+    key = (spec.schema, spec.name, batch.columns, batch.conflict, batch.insert_only, id(spec))
     found = _sql_cache.get(key)
     if found is None:
         found = _sql_cache[key] = build_batch_sql(spec, batch)
     return found
 
 
-def stage_batch(session: RunSession, spec: TableSpec, batch: Batch) -> BatchSql:
+def batch_rows(
+    spec: TableSpec, batch: Batch, resolved: Resolved | None = None
+) -> list[list[JsonScalar]]:
+    """The batch's values in column order as COPY fields: arrays and JSON as their text,
+    references as the keys ``resolved`` found. Pure."""
+    converters = scalar_converters(spec.column_info, batch.columns)
+    rows: list[list[JsonScalar]] = []
+    for item in batch.items:
+        command = item.command
+        values = command.values
+        if resolved is not None:
+            refs = command.refs
+            values = {**values, **{c: resolved[c][r.id] for c, r in refs.items()}}
+        row = [values[c] for c in batch.columns]
+        if converters is not None:
+            row = [v if f is None else f(v) for f, v in zip(converters, row, strict=True)]
+        rows.append(row)
+    return rows
+
+
+def stage_batch(
+    session: RunSession,
+    spec: TableSpec,
+    batch: Batch,
+    resolved: Resolved | None = None,
+) -> BatchSql:
     """COPY the batch into its temp stage table (created once per session). Writes temp only."""
     statements = _batch_sql(spec, batch)
     raw = session.raw
+    rows = batch_rows(spec, batch, resolved)
     with raw.cursor() as cur:
         name = stage_name(spec)
         if name not in session.staged:
             cur.execute(statements.create_stage)
             session.staged.add(name)
-        columns = batch.columns
         with cur.copy(statements.copy) as copy:
-            for item in batch.items:
-                values = item.command.values
-                copy.write_row((item.seq, item.hash, *[values[c] for c in columns]))
+            copy.write(
+                copy_text_rows(
+                    [item.seq, item.hash, item.command.id, *row]
+                    for item, row in zip(batch.items, rows, strict=True)
+                )
+            )
     return statements
 
 
-def find_collisions(session: RunSession, statements: BatchSql, batch: Batch) -> list[str]:
-    """Rows with a staged natural key but another id: descriptions, at most five. Read-only."""
+def find_collisions(
+    session: RunSession, statements: BatchSql, batch: Batch, *, tenant: str
+) -> list[str]:
+    """Staged rows whose natural key another row holds: descriptions, at most five. Read-only.
+
+    Keyed by the command id, that is a row with another id; keyed by natural key, a row
+    the ledger never wrote for the command.
+    """
     with session.raw.cursor() as cur:
-        cur.execute(statements.collisions)
+        cur.execute(statements.collisions, {"tenant": tenant, "table": batch.table})
+        held_by = "existing id" if statements.by_id else "existing row"
         return [
-            f"{batch.table} {key}: existing id {existing}, seed id {ours}"
+            f"{batch.table} {key}: {held_by} {existing}, seed id {ours}"
             for ours, existing, key in cur.fetchall()
         ]
 
 
 def write_batch(
-    session: RunSession, spec: TableSpec, batch: Batch, *, tenant: str, run_id: str
+    session: RunSession,
+    spec: TableSpec,
+    batch: Batch,
+    *,
+    tenant: str,
+    run_id: str,
+    resolved: Resolved | None = None,
 ) -> Counter[str]:
     """Apply one batch inside the caller's transaction; return counts per outcome.
 
     ``skipped`` counts commands the ledger already held (a retry after a commit whose
     acknowledgement was lost, or a run that raced us before we held the lock).
+    ``resolved`` holds the batch's references, looked up in the same transaction.
     """
-    statements = stage_batch(session, spec, batch)
-    collisions = find_collisions(session, statements, batch)
+    statements = stage_batch(session, spec, batch, resolved)
+    collisions = find_collisions(session, statements, batch, tenant=tenant)
     if collisions:
         raise CollisionError(
             "rows with the seed's natural key exist that seedctl did not write; "
@@ -124,8 +170,12 @@ class NewRowsEncoder:
     """Encodes batches for the direct path: binary COPY where every column's type has
     an exact binary encoder and every value its one certain spelling, text otherwise."""
 
-    def __init__(self, column_types: Mapping[str, Mapping[str, str]]) -> None:
-        self._column_types = column_types
+    def __init__(self, tables: Mapping[str, TableSpec]) -> None:
+        self._tables = tables
+        self._column_types = {
+            name: {c: col.type_name for c, col in spec.column_info.items()}
+            for name, spec in tables.items()
+        }
         self._encoders: dict[tuple[str, tuple[str, ...]], RowEncoder | None] = {}
 
     def _encoder(self, batch: Batch) -> RowEncoder | None:
@@ -136,11 +186,14 @@ class NewRowsEncoder:
             self._encoders[key] = binary_row_encoder(names)
         return self._encoders[key]
 
-    def __call__(self, batch: Batch) -> NewRows:
-        """Encode ``batch``. Pure: no database."""
-        columns = batch.columns
+    def __call__(self, batch: Batch) -> NewRows | None:
+        """Encode ``batch``; None for a batch that cannot take the direct path (its rows
+        are not keyed by the command id, or it has references to resolve). Pure."""
+        spec = self._tables[batch.table]
+        if batch.refs or not spec.by_id(batch.columns):
+            return None
         items = batch.items
-        rows = [[i.command.values[c] for c in columns] for i in items]
+        rows = batch_rows(spec, batch)
         encoder = self._encoder(batch)
         data: bytes | None = None
         if encoder is not None:

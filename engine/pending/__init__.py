@@ -9,6 +9,7 @@ from seedctl.ledger.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from seedctl.engine.pending.planner import MAX_BATCH_ROWS, Batch, PendingCommand, plan_batches
+    from seedctl.engine.pending.references import Resolved, resolve_references, unresolved
     from seedctl.engine.pending.scan import LogScan, iter_entries, scan_log
 
 __all__ = [
@@ -16,15 +17,19 @@ __all__ = [
     "Batch",
     "LogScan",
     "PendingCommand",
+    "Resolved",
     "iter_entries",
     "plan_batches",
+    "resolve_references",
     "scan_log",
+    "unresolved",
 ]
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         ".planner": ("MAX_BATCH_ROWS", "Batch", "PendingCommand", "plan_batches"),
+        ".references": ("Resolved", "resolve_references", "unresolved"),
         ".scan": ("LogScan", "iter_entries", "scan_log"),
     },
 )

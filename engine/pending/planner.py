@@ -5,7 +5,9 @@ means the command's hash is not in the ledger. Batches keep log order (every
 scenario emits each generation in dependency order, spec section 9), hold one
 table and one column shape each, at most ``max_rows`` rows (spec section 7), and
 never the same row id twice (one ``INSERT ... ON CONFLICT`` cannot touch a row
-twice).
+twice), nor a command whose reference (``values_from``) names a row of the same
+batch: apply resolves references before the batch is written, so the row referred
+to must be in an earlier one.
 """
 
 from __future__ import annotations
@@ -36,9 +38,12 @@ class Batch:
     entity: str
     table: str
     columns: tuple[str, ...]
+    """Every column written: the commands' values, then their references."""
     conflict: tuple[str, ...]
     insert_only: tuple[str, ...]
     items: list[PendingCommand] = field(default_factory=list)
+    refs: tuple[tuple[str, str], ...] = ()
+    """``(column, referenced entity)`` for each column whose value is another row's key."""
 
     @property
     def updatable(self) -> list[str]:
@@ -54,11 +59,19 @@ class Batch:
             len(self.items) < max_rows
             and command.table == self.table
             and command.entity == self.entity
-            and tuple(command.values) == self.columns
+            and command.columns == self.columns
             and command.conflict == self.conflict
             and command.insert_only == self.insert_only
             and command.id not in ids
+            and (_refs_fit(self, command, ids) if self.refs or command.refs else True)
         )
+
+
+def _refs_fit(batch: Batch, command: Command, ids: set[str]) -> bool:
+    refs = command.refs
+    if tuple((c, r.entity) for c, r in refs.items()) != batch.refs:
+        return False
+    return not any(r.entity == batch.entity and r.id in ids for r in refs.values())
 
 
 def plan_batches(
@@ -82,12 +95,14 @@ def plan_batches(
         if batch is None or not batch.accepts(command, ids, max_rows):
             if batch is not None:
                 yield batch
+            refs = command.refs
             batch = Batch(
                 entity=command.entity,
                 table=command.table,
-                columns=tuple(command.values),
+                columns=command.columns,
                 conflict=command.conflict,
                 insert_only=command.insert_only,
+                refs=tuple((c, r.entity) for c, r in refs.items()) if refs else (),
             )
             ids = set()
         batch.items.append(PendingCommand(seq, digest, command))

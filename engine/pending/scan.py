@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seedctl.engine.scenarios import Scenario, get_scenario
-from seedctl.engine.target import AllowList
+from seedctl.engine.target import AllowList, Shape, shape_of
 from seedctl.ledger import Command
 from seedctl.ledger.logfile import LogHeader, LogReader, line_before, read_records
 
@@ -27,16 +27,17 @@ __all__ = ["LogScan", "iter_entries", "scan_log"]
 @dataclass
 class LogScan:
     """What a verified log holds: header, digest, and per entity its commands, how many of
-    them the ledger already holds, and its distinct rows."""
+    them the ledger already holds, and its distinct rows; each command shape with the
+    first line that has it (checked against the catalog before the first write)."""
 
     path: Path
     header: LogHeader
     scenario: Scenario
-    allow: AllowList
     digest: str
     commands: Counter[str] = field(default_factory=Counter)
     done: Counter[str] = field(default_factory=Counter)
     rows: Counter[str] = field(default_factory=Counter)
+    shapes: dict[Shape, int] = field(default_factory=dict)
 
     @property
     def pending(self) -> dict[str, int]:
@@ -57,7 +58,7 @@ def scan_log(
     with LogReader(path) as reader:
         header, head_line = reader.header, reader.header_line
     scenario = get_scenario(header.scenario)
-    allow = AllowList(scenario.metadata, scenario.entity_tables)
+    allow = AllowList(scenario.entity_tables)
     size = path.stat().st_size
     if workers is None:
         workers = scan_workers(size)
@@ -70,7 +71,9 @@ def scan_log(
     result = _merge(parts)
     digest = hashlib.sha256(result.last_line).hexdigest()
     rows = Counter({entity: len(ids) for entity, ids in result.seen.items()})
-    return LogScan(path, header, scenario, allow, digest, result.commands, result.done, rows)
+    return LogScan(
+        path, header, scenario, digest, result.commands, result.done, rows, result.shapes
+    )
 
 
 PARALLEL_SCAN_BYTES = 64 << 20
@@ -99,6 +102,7 @@ class _ChunkScan:
     commands: Counter[str] = field(default_factory=Counter)
     done: Counter[str] = field(default_factory=Counter)
     seen: dict[str, set[int]] = field(default_factory=dict)
+    shapes: dict[Shape, int] = field(default_factory=dict)
     last_line: bytes = b""
 
 
@@ -135,13 +139,16 @@ def _scan_chunk(
     """Verify the lines from offset ``start`` (line ``line_no``) up to offset ``end``."""
     path, allow, applied = inputs.path, inputs.allow, inputs.applied
     part = _ChunkScan()
-    seen = part.seen
+    seen, shapes = part.seen, part.shapes
     with path.open("rb") as f:
         if prev_line is None:
             prev_line = line_before(f, start)
         f.seek(start)
         for record, raw in read_records(f, path, line_no=line_no, prev_line=prev_line, end=end):
-            allow.check(record, f"{path}:{record.seq + 1}")
+            shape = shape_of(record)
+            if shape not in shapes:
+                allow.check(record, f"{path}:{record.seq + 1}")
+                shapes[shape] = record.seq + 1
             part.commands[record.entity] += 1
             if bytes.fromhex(record.hash) in applied:
                 part.done[record.entity] += 1
@@ -192,6 +199,8 @@ def _merge(parts: list[_ChunkScan]) -> _ChunkScan:
         merged.done.update(part.done)
         for entity, ids in part.seen.items():
             merged.seen.setdefault(entity, set()).update(ids)
+        for shape, line in part.shapes.items():
+            merged.shapes.setdefault(shape, line)  # parts come in log order: keep the first
     return merged
 
 

@@ -23,12 +23,13 @@ from seedctl.engine.pending import (
     LogScan,
     iter_entries,
     plan_batches,
+    resolve_references,
     scan_log,
 )
 from seedctl.engine.plan.compare_sql import build_compare_sql
 from seedctl.engine.plan.report import write_plan_report
 from seedctl.engine.plan.result import EntityPlan, PlanResult
-from seedctl.engine.target import TableSpec, read_target_schema
+from seedctl.engine.target import TableSpec, Target, check_shapes, read_target
 from seedctl.ledger import LogReader, UnknownNameError, canonical_bytes, store
 
 __all__ = ["plan_log"]
@@ -77,25 +78,27 @@ def plan_log(
                     applied=scan.done[entity],
                     pending=scan.commands[entity] - scan.done[entity],
                 )
-        result.missing_tables = _missing_tables(conn, scan)
+        target = _target(conn, scan)
+        result.missing_tables = [name.rsplit(".", 1)[-1] for name in target.missing_tables]
         if result.pending:
-            _compare_batches(conn, scan, applied, result, max_rows)
+            _compare_batches(
+                conn, scan, target=target, applied=applied, result=result, max_rows=max_rows
+            )
     result.notes = _notes(result)
     if report_path is not None:
         result.report_path = str(write_plan_report(result, report_path))
     return result
 
 
-def _missing_tables(conn: sa.Connection, scan: LogScan) -> list[str]:
-    """Target tables not in the database yet. A table lacking a column is apply's error too."""
-    gaps = read_target_schema(conn, scan.scenario.metadata)
-    if gaps.missing_columns:
-        raise UnknownNameError(
-            "the database's tables do not match the scenario's target schema ("
-            + "; ".join(f"column {name} is missing" for name in gaps.missing_columns[:5])
-            + "); apply would refuse too"
-        )
-    return [name.split(".", 1)[1] for name in gaps.missing_tables]
+def _target(conn: sa.Connection, scan: LogScan) -> Target:
+    """The target tables; those missing are listed, whatever else is wrong is apply's error
+    too and raised as apply raises it."""
+    target = read_target(conn, scan.scenario)
+    try:
+        check_shapes(target.tables, scan.scenario.entity_tables, scan.shapes, scan.path)
+    except UnknownNameError as e:
+        raise UnknownNameError(f"{e} (apply would refuse too)") from e
+    return target
 
 
 class _Projection:
@@ -144,7 +147,13 @@ def _touches(scan: LogScan, applied: set[bytes]) -> Counter[int]:
 
 
 def _compare_batches(
-    conn: sa.Connection, scan: LogScan, applied: set[bytes], result: PlanResult, max_rows: int
+    conn: sa.Connection,
+    scan: LogScan,
+    *,
+    target: Target,
+    applied: set[bytes],
+    result: PlanResult,
+    max_rows: int,
 ) -> None:
     projection = _Projection(_touches(scan, applied))
     missing = set(result.missing_tables)
@@ -155,7 +164,7 @@ def _compare_batches(
         if batch.table in missing:
             outcomes = _classify_without_table(batch, projection)
         else:
-            outcomes = _classify(conn, scan.allow.tables[batch.table], batch, projection)
+            outcomes = _classify(conn, scan, target, batch, projection)
         for outcome, description in outcomes:
             entity.count(outcome)
             if description and len(result.collisions) < MAX_COLLISION_SAMPLES:
@@ -163,25 +172,54 @@ def _compare_batches(
 
 
 def _classify(
-    conn: sa.Connection, spec: TableSpec, batch: Batch, projection: _Projection
+    conn: sa.Connection, scan: LogScan, target: Target, batch: Batch, projection: _Projection
 ) -> list[tuple[str, str | None]]:
-    """Outcome per row of one batch, by one read-only SELECT against the database."""
-    ids = [item.command.id for item in batch.items]
-    params = {
-        "rows": canonical_bytes([item.command.values for item in batch.items]).decode(),
-        "overlay": "[" + ",".join(projection.overlay(batch.table, ids)) + "]",
-        "tracked": projection.tracked(batch.table, ids),
-    }
+    """Outcome per row of one batch, by one read-only SELECT against the database.
+
+    A row whose reference names a row not written yet (its parent is pending too) is
+    an insert: nothing in the database can hold it yet.
+    """
+    spec: TableSpec = target.tables[batch.table]
+    outcomes: list[tuple[str, str | None]] = []
+    held_by = "existing id" if spec.by_id(batch.columns) else "existing row"
+    documents: list[dict[str, object]] = []
+    ids: list[str] = []
     with driver_connection(conn).cursor() as cur:
+        resolved = (
+            resolve_references(
+                cur, target.tables, scan.scenario.entity_tables, batch, tenant=scan.header.tenant
+            )
+            if batch.refs
+            else {}
+        )
+        for item in batch.items:
+            values = item.command.values
+            refs = item.command.refs
+            if refs:
+                if not all(r.id in resolved[c] for c, r in refs.items()):
+                    projection.touched(batch.table, item.command.id, None)
+                    outcomes.append(("insert", None))
+                    continue
+                values = {**values, **{c: resolved[c][r.id] for c, r in refs.items()}}
+            documents.append({"row": item.command.id, "values": values})
+            ids.append(item.command.id)
+        if not documents:
+            return outcomes
+        params = {
+            "rows": canonical_bytes(documents).decode(),
+            "overlay": "[" + ",".join(projection.overlay(batch.table, ids)) + "]",
+            "tracked": projection.tracked(batch.table, ids),
+            "tenant": scan.header.tenant,
+            "table": batch.table,
+        }
         cur.execute(build_compare_sql(spec, batch), params)
         rows = cur.fetchall()
-    outcomes: list[tuple[str, str | None]] = []
     for row_id, outcome, other_id, key_text, image in rows:
         projection.touched(batch.table, str(row_id), None if image is None else str(image))
         description = None
         if outcome == "collide":
             description = (
-                f"{batch.table} {key_text}: existing id {other_id}, seed id {row_id}"
+                f"{batch.table} {key_text}: {held_by} {other_id}, seed id {row_id}"
                 if other_id is not None
                 else f"{batch.table} id {row_id}: held by a row with another natural key"
             )

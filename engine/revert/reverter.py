@@ -31,7 +31,7 @@ from seedctl.engine.db import (
     with_retry,
 )
 from seedctl.engine.scenarios import get_scenario
-from seedctl.engine.target import AllowList, TableSpec, qualified
+from seedctl.engine.target import TableSpec, Target, primary_key, qualified, read_target, row_match
 from seedctl.ledger import ConfigError, DriftError, LogReader, UnknownNameError, store
 
 __all__ = ["RevertObserver", "RevertProgress", "RevertResult", "revert"]
@@ -145,14 +145,14 @@ def _in_scope(tenant: str, run_ids: Sequence[uuid.UUID]) -> sa.ColumnElement[boo
 
 
 def _tables_in_scope(
-    conn: sa.Connection, allow: AllowList, tenant: str, run_ids: Sequence[uuid.UUID]
+    conn: sa.Connection, target: Target, tenant: str, run_ids: Sequence[uuid.UUID]
 ) -> list[TableSpec]:
     names = conn.execute(
         sa.select(store.applied.c.table_name).where(_in_scope(tenant, run_ids)).distinct()
     ).scalars()
     specs = []
     for name in names:
-        spec = allow.tables.get(name)
+        spec = target.tables.get(name)
         if spec is None:  # the ledger names a table the scenario does not: never touch it
             raise UnknownNameError(
                 f"seedctl.applied names table {name!r}, not in the target schema"
@@ -170,13 +170,17 @@ def _drift(
     assert raw is not None
     for spec in specs:
         query = sql.SQL(
-            "SELECT x.row_id::text, t.id IS NULL FROM ("
-            " SELECT DISTINCT ON (row_id) row_id, after FROM seedctl.applied"
+            "SELECT x.row_id::text, {present} IS NULL FROM ("
+            " SELECT DISTINCT ON (row_id) row_id, row_key, after FROM seedctl.applied"
             " WHERE tenant = %(tenant)s AND table_name = %(table)s AND run_id = ANY(%(runs)s)"
             " ORDER BY row_id, applied_at DESC, seq DESC"
-            ") x LEFT JOIN {target} t ON t.id = x.row_id"
-            " WHERE t.id IS NULL OR to_jsonb(t) <> x.after LIMIT 20"
-        ).format(target=qualified(spec))
+            ") x LEFT JOIN {target} t ON {match}"
+            " WHERE {present} IS NULL OR to_jsonb(t) <> x.after LIMIT 20"
+        ).format(
+            target=qualified(spec),
+            match=row_match(spec, "t", "x"),
+            present=primary_key(spec, "t")[0],
+        )
         with raw.cursor() as cur:
             cur.execute(query, {"tenant": tenant, "table": spec.name, "runs": list(run_ids)})
             for row_id, missing in cur.fetchall():
@@ -220,7 +224,6 @@ def revert(
         finally:
             probe.close()
         scenario = get_scenario(scenario_name)
-        allow = AllowList(scenario.metadata, scenario.entity_tables)
         session = RunSession(engine, tenant=tenant, application_name="seedctl revert")
         try:
             with session.transaction() as conn:
@@ -230,7 +233,7 @@ def revert(
                 store.mark_interrupted(conn, tenant)
             with session.transaction() as conn:
                 run_ids, resuming = _target_runs(conn, tenant, runs)
-                specs = _tables_in_scope(conn, allow, tenant, run_ids)
+                specs = _tables_in_scope(conn, read_target(conn, scenario), tenant, run_ids)
                 drift = _drift(conn, specs, tenant, run_ids) if run_ids else []
                 total = conn.execute(
                     sa.select(
@@ -370,9 +373,13 @@ def _restore_page(
                 return 0
             for table, ids in _group(rows).items():
                 spec = _spec(by_name, table)
-                columns = sorted(spec.columns - {"id"})
+                key = set(spec.primary_key)
+                columns = sorted(c for c in spec.columns - key if not spec.column_info[c].generated)
                 assign = sql.SQL(", ").join(
                     sql.SQL("{c} = r.{c}").format(c=sql.Identifier(c)) for c in columns
+                )
+                same_row = sql.SQL(" AND ").join(
+                    sql.SQL("t.{c} = r.{c}").format(c=sql.Identifier(c)) for c in spec.primary_key
                 )
                 cur.execute(
                     sql.SQL(
@@ -382,8 +389,8 @@ def _restore_page(
                         " FROM seedctl.applied a"
                         " WHERE a.tenant = %(tenant)s AND a.run_id = ANY(%(runs)s)"
                         " AND a.table_name = %(table)s AND a.row_id = ANY(%(ids)s)"
-                        " ORDER BY a.row_id, a.applied_at, a.seq) r WHERE t.id = r.id"
-                    ).format(target=qualified(spec), assign=assign),
+                        " ORDER BY a.row_id, a.applied_at, a.seq) r WHERE {same_row}"
+                    ).format(target=qualified(spec), assign=assign, same_row=same_row),
                     {**params, "table": table, "ids": ids},
                 )
                 result.restored[table] = result.restored.get(table, 0) + cur.rowcount
@@ -414,10 +421,14 @@ def _delete_page(
             for table, ids in _runs_in_order(rows):
                 spec = _spec(by_name, table)
                 cur.execute(
-                    sql.SQL("DELETE FROM {target} WHERE id = ANY(%(ids)s)").format(
-                        target=qualified(spec)
-                    ),
-                    {"ids": ids},
+                    sql.SQL(
+                        "DELETE FROM {target} AS t USING ("
+                        " SELECT DISTINCT row_id, row_key FROM seedctl.applied"
+                        " WHERE tenant = %(tenant)s AND run_id = ANY(%(runs)s)"
+                        " AND table_name = %(table)s AND row_id = ANY(%(ids)s)) AS a"
+                        " WHERE {match}"
+                    ).format(target=qualified(spec), match=row_match(spec, "t", "a")),
+                    {**params, "table": table, "ids": ids},
                 )
                 result.deleted[table] = result.deleted.get(table, 0) + cur.rowcount
                 _drop_entries(cur, params, table, ids)

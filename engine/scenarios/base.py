@@ -3,8 +3,10 @@
 A scenario turns ``(seed, as_of, scale)`` into an ordered stream of
 :class:`~seedctl.ledger.commands.Command`. It must not read the clock, global random
 state or set/dict iteration order: the same parameters give the same commands,
-byte for byte, on any machine. Its ``metadata`` is the target schema, and the
-applier's allow-list: a command naming a table or column outside it is refused.
+byte for byte, on any machine. It names its tables (``entity_tables``); what the
+tables look like is read from the database's catalog, so a scenario for an app
+need not re-declare the app's schema. ``metadata`` (optional) declares tables for
+``seedctl schema create``, for schemas seedctl owns, such as the demo's.
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ class Scenario(Protocol):
     version: str
     """Generator version recorded in the log header; bump it whenever output changes."""
 
-    metadata: sa.MetaData
-    """The target schema: tables, columns, unique and foreign keys. The allow-list."""
+    metadata: sa.MetaData | None
+    """Tables for ``schema create`` (and their schema, if not the search path's); None
+    for a scenario that seeds tables the app's own migrations made."""
 
     entity_tables: Mapping[str, str]
     """Entity name to table name, in dependency order (parents before children)."""

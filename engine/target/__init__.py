@@ -1,6 +1,7 @@
-"""The target tables: the allow-list a log is checked against, the catalog's view
-of the tables, their names as SQL, and ``schema create`` for schemas seedctl
-owns. Every table or column name that reaches SQL passes through here.
+"""The target tables: the catalog's view of them (the catalog is the schema), the
+allow-list a log is checked against, their names and row addresses as SQL, and
+``schema create`` for schemas seedctl owns. Every table or column name that reaches
+SQL passes through here.
 """
 
 from typing import TYPE_CHECKING
@@ -8,29 +9,66 @@ from typing import TYPE_CHECKING
 from seedctl.ledger.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from seedctl.engine.target.allowlist import AllowList, TableSpec
-    from seedctl.engine.target.catalog import TargetSchema, check_target_schema, read_target_schema
+    from seedctl.engine.target.allowlist import AllowList, Shape, shape_of, table_schemas
+    from seedctl.engine.target.catalog import Column, ForeignKey, TableSpec, read_tables
+    from seedctl.engine.target.check import (
+        Target,
+        check_shapes,
+        check_target,
+        read_target,
+        referenced_column,
+    )
     from seedctl.engine.target.create import SchemaResult, create_target_schema
-    from seedctl.engine.target.sqlnames import key_match, qualified
+    from seedctl.engine.target.sqlnames import (
+        comparable,
+        key_match,
+        ledger_key,
+        primary_key,
+        qualified,
+        row_key_sql,
+        row_match,
+    )
 
 __all__ = [
     "AllowList",
+    "Column",
+    "ForeignKey",
     "SchemaResult",
+    "Shape",
     "TableSpec",
-    "TargetSchema",
-    "check_target_schema",
+    "Target",
+    "check_shapes",
+    "check_target",
+    "comparable",
     "create_target_schema",
     "key_match",
+    "ledger_key",
+    "primary_key",
     "qualified",
-    "read_target_schema",
+    "read_tables",
+    "read_target",
+    "referenced_column",
+    "row_key_sql",
+    "row_match",
+    "shape_of",
+    "table_schemas",
 ]
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        ".allowlist": ("AllowList", "TableSpec"),
-        ".catalog": ("TargetSchema", "check_target_schema", "read_target_schema"),
+        ".allowlist": ("AllowList", "Shape", "shape_of", "table_schemas"),
+        ".catalog": ("Column", "ForeignKey", "TableSpec", "read_tables"),
+        ".check": ("Target", "check_shapes", "check_target", "read_target", "referenced_column"),
         ".create": ("SchemaResult", "create_target_schema"),
-        ".sqlnames": ("key_match", "qualified"),
+        ".sqlnames": (
+            "comparable",
+            "key_match",
+            "ledger_key",
+            "primary_key",
+            "qualified",
+            "row_key_sql",
+            "row_match",
+        ),
     },
 )

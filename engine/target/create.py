@@ -13,7 +13,7 @@ import psycopg
 import sqlalchemy as sa
 from seedctl.engine.db import connect_engine, describe, resolve_database
 from seedctl.engine.scenarios import Scenario
-from seedctl.ledger import UnknownNameError
+from seedctl.ledger import ConfigError, UnknownNameError
 
 __all__ = ["SchemaResult", "create_target_schema"]
 
@@ -48,8 +48,14 @@ def create_target_schema(url: str | None, scenario: Scenario) -> SchemaResult:
 
     ``url`` None means ``SEEDCTL_DATABASE_URL`` or the embedded server.
     """
+    metadata = scenario.metadata
+    if metadata is None:
+        raise ConfigError(
+            f"scenario {scenario.name!r} declares no tables (its metadata is None): it seeds "
+            "the tables the app's own migrations made, so there is nothing to create"
+        )
     database = resolve_database(url)
-    tables = list(scenario.metadata.sorted_tables)
+    tables = list(metadata.sorted_tables)
     with connect_engine(database.url) as engine:
         try:
             with engine.begin() as conn:
@@ -63,7 +69,7 @@ def create_target_schema(url: str | None, scenario: Scenario) -> SchemaResult:
                         f"{scenario.name} schema ({'; '.join(problems)}); seedctl never alters "
                         "a table: migrate it or use another database"
                     )
-                scenario.metadata.create_all(conn, checkfirst=True)
+                metadata.create_all(conn, checkfirst=True)
         except sa.exc.DBAPIError as e:
             raise UnknownNameError(
                 f"cannot create the {scenario.name} schema in {describe(database.url)}: "

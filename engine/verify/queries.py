@@ -6,7 +6,7 @@ All of them are plain SELECTs; ``verify`` runs them in a READ ONLY transaction.
 from __future__ import annotations
 
 from psycopg import sql
-from seedctl.engine.target import TableSpec, qualified
+from seedctl.engine.target import TableSpec, primary_key, qualified, row_match
 
 __all__ = ["dangling_sql", "drift_sql", "seeded_rows_sql"]
 
@@ -14,7 +14,7 @@ __all__ = ["dangling_sql", "drift_sql", "seeded_rows_sql"]
 # applied image. seq orders them: apply writes a log's commands in log order.
 _LATEST = sql.SQL(
     """
-    SELECT DISTINCT ON (a.row_id) a.row_id, a.seq, a.after
+    SELECT DISTINCT ON (a.row_id) a.row_id, a.row_key, a.seq, a.after
     FROM seedctl.applied a
     WHERE a.tenant = %(tenant)s AND a.entity = %(entity)s AND a.table_name = %(table)s
     ORDER BY a.row_id, a.seq DESC
@@ -30,9 +30,13 @@ def seeded_rows_sql(spec: TableSpec | None) -> sql.Composed:
     if spec is None:
         return sql.SQL("SELECT count(*), 0 FROM ({latest}) AS l").format(latest=_LATEST)
     return sql.SQL(
-        "SELECT count(*), count(t.id) FROM ({latest}) AS l "
-        "LEFT JOIN {target} AS t ON t.id = l.row_id"
-    ).format(latest=_LATEST, target=qualified(spec))
+        "SELECT count(*), count({present}) FROM ({latest}) AS l LEFT JOIN {target} AS t ON {match}"
+    ).format(
+        latest=_LATEST,
+        target=qualified(spec),
+        match=row_match(spec, "t", "l"),
+        present=primary_key(spec, "t")[0],
+    )
 
 
 def drift_sql(spec: TableSpec) -> sql.Composed:
@@ -45,10 +49,10 @@ def drift_sql(spec: TableSpec) -> sql.Composed:
         """
 WITH latest AS ({latest}),
 drifted AS (
-    SELECT l.row_id, l.seq, l.after, to_jsonb(t) AS now, t.id IS NULL AS missing
+    SELECT l.row_id, l.seq, l.after, to_jsonb(t) AS now, {present} IS NULL AS missing
     FROM latest l
-    LEFT JOIN {target} AS t ON t.id = l.row_id
-    WHERE t.id IS NULL OR to_jsonb(t) IS DISTINCT FROM l.after
+    LEFT JOIN {target} AS t ON {match}
+    WHERE {present} IS NULL OR to_jsonb(t) IS DISTINCT FROM l.after
 )
 SELECT d.row_id::text, d.seq, d.missing,
     (
@@ -62,13 +66,19 @@ FROM drifted d
 ORDER BY d.seq, d.row_id
 LIMIT %(limit)s
 """
-    ).format(latest=_LATEST, target=qualified(spec))
+    ).format(
+        latest=_LATEST,
+        target=qualified(spec),
+        match=row_match(spec, "t", "l"),
+        present=primary_key(spec, "t")[0],
+    )
 
 
 def dangling_sql(child: TableSpec, parent: TableSpec, pairs: list[tuple[str, str]]) -> sql.Composed:
     """Child rows whose foreign key (all columns non-null) finds no parent, at most ``%(limit)s``.
 
-    ``pairs`` are ``(child column, parent column)``. Returns ``(id, values, total)``.
+    ``pairs`` are ``(child column, parent column)``. Returns ``(key, values, total)``, ``key``
+    the child's primary key as text.
     NULL in any column means the key is not checked (MATCH SIMPLE, PostgreSQL's default).
     """
     not_null = sql.SQL(" AND ").join(
@@ -80,11 +90,14 @@ def dangling_sql(child: TableSpec, parent: TableSpec, pairs: list[tuple[str, str
     values = sql.SQL(" || ', ' || ").join(
         sql.SQL("c.{}::text").format(sql.Identifier(c)) for c, _ in pairs
     )
+    key = primary_key(child, "c") or [sql.SQL("c.ctid")]
     return sql.SQL(
-        "SELECT c.id::text, {values}, count(*) OVER () FROM {child} AS c "
+        "SELECT {key_text}, {values}, count(*) OVER () FROM {child} AS c "
         "WHERE {not_null} AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {match}) "
-        "ORDER BY c.id LIMIT %(limit)s"
+        "ORDER BY {key} LIMIT %(limit)s"
     ).format(
+        key_text=sql.SQL(" || ', ' || ").join(sql.SQL("{}::text").format(k) for k in key),
+        key=sql.SQL(", ").join(key),
         values=values,
         child=qualified(child),
         parent=qualified(parent),

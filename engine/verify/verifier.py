@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from seedctl.engine.db import describe, driver_connection, read_only_transaction, resolve_database
 from seedctl.engine.pending import LogScan, scan_log
 from seedctl.engine.scenarios import ScenarioParams
-from seedctl.engine.target import TableSpec
+from seedctl.engine.target import TableSpec, read_target
 from seedctl.engine.verify.queries import dangling_sql, drift_sql, seeded_rows_sql
 from seedctl.ledger import LogReader, VerificationFailedError, store
 
@@ -208,14 +208,8 @@ class _Checker:
         self.tenant = tenant
         self.differences = _Differences(limit)
         self.ledger = store.ledger_exists(conn)
-        exists = sa.text(
-            "SELECT to_regclass(quote_ident(:s) || '.' || quote_ident(:t)) IS NOT NULL"
-        )
-        self.existing = {
-            name
-            for name, spec in scan.allow.tables.items()
-            if conn.execute(exists, {"s": spec.schema or "public", "t": spec.name}).scalar_one()
-        }
+        self.tables = read_target(conn, scan.scenario).tables
+        self.existing = set(self.tables)
 
     def _fetch(self, statement: Any, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         with driver_connection(self.conn).cursor() as cur:
@@ -234,7 +228,7 @@ class _Checker:
             scenario_rows=scenario_rows,
             expected_rows=expected_rows,
         )
-        spec = self.scan.allow.tables[table] if table in self.existing else None
+        spec = self.tables.get(table)
         if self.ledger:
             self._check_rows(entity, spec, check)
         if check.found_rows != check.expected_rows:
@@ -272,39 +266,54 @@ class _Checker:
             if total:
                 self.differences.add(kind, [d for d in found if d.kind == kind], int(total))
 
+    def _foreign_keys(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """``(child, parent, column pairs)`` between the scenario's tables: those the catalog
+        has, and those the scenario's metadata declares (a key dropped from the database
+        is exactly where a dangling row can hide)."""
+        by_place = {(s.schema, s.name): s.name for s in self.tables.values()}
+        found: set[tuple[str, str, tuple[tuple[str, str], ...]]] = set()
+        for child, spec in self.tables.items():
+            for fk in spec.foreign_keys:
+                parent = by_place.get((fk.ref_schema, fk.ref_table))
+                if parent is not None:
+                    found.add((child, parent, tuple(zip(fk.columns, fk.ref_columns, strict=True))))
+        metadata = self.scan.scenario.metadata
+        for table in metadata.sorted_tables if metadata is not None else ():
+            for constraint in table.foreign_key_constraints:
+                child, parent = str(table.name), str(constraint.referred_table.name)
+                if child in self.tables and parent in self.tables:
+                    pairs = tuple(
+                        (str(e.parent.name), str(e.column.name)) for e in constraint.elements
+                    )
+                    found.add((child, parent, pairs))
+        return [(c, p, list(pairs)) for c, p, pairs in sorted(found)]
+
     def check_foreign_keys(self) -> int:
         """Find child rows whose non-null foreign key has no parent; return the keys checked."""
         entity_of: dict[str, str] = {}
         for entity, table_name in self.scan.scenario.entity_tables.items():
             entity_of.setdefault(table_name, entity)
         checked = 0
-        for table in self.scan.scenario.metadata.sorted_tables:
-            constraints = sorted(table.foreign_key_constraints, key=lambda c: tuple(c.column_keys))
-            for constraint in constraints:
-                child, parent = str(table.name), str(constraint.referred_table.name)
-                if child not in self.existing or parent not in self.existing:
-                    continue
-                pairs = [(str(e.parent.name), str(e.column.name)) for e in constraint.elements]
-                statement = dangling_sql(
-                    self.scan.allow.tables[child], self.scan.allow.tables[parent], pairs
+        for child, parent, pairs in self._foreign_keys():
+            child_spec, parent_spec = self.tables[child], self.tables[parent]
+            statement = dangling_sql(child_spec, parent_spec, pairs)
+            rows = self._fetch(statement, {"limit": max(self.differences.room, 1)})
+            checked += 1
+            if not rows:
+                continue
+            columns = tuple(c for c, _ in pairs)
+            found = [
+                Difference(
+                    entity_of.get(child, child),
+                    child,
+                    str(row_id),
+                    "dangling-fk",
+                    f"{child}.{', '.join(columns)} = {values} has no row in {parent}",
+                    columns,
                 )
-                rows = self._fetch(statement, {"limit": max(self.differences.room, 1)})
-                checked += 1
-                if not rows:
-                    continue
-                columns = tuple(c for c, _ in pairs)
-                found = [
-                    Difference(
-                        entity_of.get(child, child),
-                        child,
-                        str(row_id),
-                        "dangling-fk",
-                        f"{child}.{', '.join(columns)} = {values} has no row in {parent}",
-                        columns,
-                    )
-                    for row_id, values, _ in rows
-                ]
-                self.differences.add("dangling-fk", found, int(rows[0][2]))
+                for row_id, values, _ in rows
+            ]
+            self.differences.add("dangling-fk", found, int(rows[0][2]))
         return checked
 
 

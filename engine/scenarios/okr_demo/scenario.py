@@ -590,7 +590,7 @@ class OkrDemo:
     version = "okr-demo/1"
     """Bump whenever any command of any (seed, as_of, scale) changes: the golden test pins it."""
     default_seed = DEFAULT_SEED
-    metadata: sa.MetaData = okr_demo_metadata
+    metadata: sa.MetaData | None = okr_demo_metadata
     entity_tables: Mapping[str, str] = ENTITY_TABLES
 
     def tenant(self, params: ScenarioParams) -> str:
