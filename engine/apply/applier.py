@@ -44,6 +44,7 @@ from seedctl.engine.pending import (
     MAX_BATCH_ROWS,
     Batch,
     LogScan,
+    PendingCommand,
     Resolved,
     iter_entries,
     plan_batches,
@@ -291,13 +292,8 @@ def _preflight_collisions(
             spec = target.tables[batch.table]
             resolved = None
             if batch.refs:
-                # A reference to a row not written yet: that row cannot collide here.
                 resolved = _resolve(session, target, scan, batch, strict=False)
-                batch.items = [
-                    i
-                    for i in batch.items
-                    if all(r.id in resolved[c] for c, r in i.command.refs.items())
-                ]
+                batch.items = _collidable(batch, resolved)
                 if not batch.items:
                     continue
             statements = stage_batch(session, spec, batch, resolved)
@@ -312,6 +308,25 @@ def _preflight_collisions(
             "rows with the seed's natural key exist that seedctl did not write; "
             "nothing was written:\n  " + "\n  ".join(found[:5])
         )
+
+
+def _collidable(batch: Batch, resolved: Resolved) -> list[PendingCommand]:
+    """The batch's rows that can collide before the rows they refer to are written.
+
+    A reference not resolved yet (its row is pending too) stands in as NULL: the
+    collision check reads only the natural key. If the natural key itself holds such
+    a reference, no row can have it yet, so the row cannot collide and is left out.
+    """
+    keep = []
+    for item in batch.items:
+        refs = item.command.refs
+        missing = [c for c, r in refs.items() if r.id not in resolved.get(c, {})]
+        if any(c in batch.conflict for c in missing):
+            continue
+        for column in missing:
+            resolved.setdefault(column, {})[refs[column].id] = None
+        keep.append(item)
+    return keep
 
 
 def _quoted(spec: TableSpec) -> str:

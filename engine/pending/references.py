@@ -18,8 +18,9 @@ from seedctl.engine.target import TableSpec, qualified, referenced_column, row_m
 
 __all__ = ["Resolved", "resolve_references", "unresolved"]
 
-Resolved = dict[str, dict[str, str]]
-"""Per ``values_from`` column: command id of the referenced row -> its key as text."""
+Resolved = dict[str, dict[str, str | None]]
+"""Per ``values_from`` column: command id of the referenced row -> its key as text (None
+stands in for a row not written yet, where only the natural key is compared)."""
 
 
 def resolve_references(

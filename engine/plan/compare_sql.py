@@ -42,7 +42,7 @@ def _distinct(spec: TableSpec, current: str, proposed: str, columns: list[str]) 
     )
 
 
-def build_compare_sql(spec: TableSpec, batch: Batch) -> sql.Composed:
+def build_compare_sql(spec: TableSpec, batch: Batch, *, ledger: bool = True) -> sql.Composed:
     """One SELECT classifying every row of ``batch``; names come from the allow-list only.
 
     Parameters: ``rows`` (JSON array of ``{"row": command id, "values": {...}}``),
@@ -51,7 +51,8 @@ def build_compare_sql(spec: TableSpec, batch: Batch) -> sql.Composed:
     needs back) and ``tenant``. Returns ``(id, outcome, other_id, key_text, image)`` per
     row: ``id`` the command id, ``other_id`` the key of another row holding the natural
     key. Rows keyed by the command id are matched on ``id``; any other row on its
-    natural key, and it collides when the ledger never wrote it for this command.
+    natural key, and it collides when the ledger never wrote it for this command
+    (``ledger`` False: there is no ledger yet, so every such row collides).
     """
     target = qualified(spec)
     updatable = batch.updatable
@@ -86,10 +87,14 @@ def build_compare_sql(spec: TableSpec, batch: Batch) -> sql.Composed:
         present = sql.SQL("t.{}").format(sql.Identifier(pk[0]))
         overlay_match = key_match(spec, batch.conflict, target="o", source="v")
         target_match = key_match(spec, batch.conflict, target="t", source="v")
-        other = sql.SQL(
-            "SELECT {key_of_t} AS key WHERE {present} IS NOT NULL AND NOT EXISTS ("
-            "SELECT 1 FROM seedctl.applied a WHERE a.tenant = %(tenant)s "
+        ours_sql = (
+            "NOT EXISTS (SELECT 1 FROM seedctl.applied a WHERE a.tenant = %(tenant)s "
             "AND a.table_name = %(table)s AND a.row_id = (j.doc ->> 'row')::uuid AND {ours})"
+            if ledger
+            else "true"
+        )
+        other = sql.SQL(
+            "SELECT {key_of_t} AS key WHERE {present} IS NOT NULL AND " + ours_sql
         ).format(
             key_of_t=sql.SQL(" || ', ' || ").join(
                 sql.SQL("coalesce(t.{}::text, 'NULL')").format(sql.Identifier(c)) for c in pk

@@ -176,10 +176,12 @@ def _classify(
 ) -> list[tuple[str, str | None]]:
     """Outcome per row of one batch, by one read-only SELECT against the database.
 
-    A row whose reference names a row not written yet (its parent is pending too) is
-    an insert: nothing in the database can hold it yet.
+    A reference to a row not written yet (its parent is pending too) compares as NULL;
+    where the natural key holds such a reference, the row is an insert: nothing in the
+    database can hold that key yet.
     """
     spec: TableSpec = target.tables[batch.table]
+    ledger = store.ledger_exists(conn)
     outcomes: list[tuple[str, str | None]] = []
     held_by = "existing id" if spec.by_id(batch.columns) else "existing row"
     documents: list[dict[str, object]] = []
@@ -189,18 +191,20 @@ def _classify(
             resolve_references(
                 cur, target.tables, scan.scenario.entity_tables, batch, tenant=scan.header.tenant
             )
-            if batch.refs
+            if batch.refs and ledger
             else {}
         )
         for item in batch.items:
             values = item.command.values
             refs = item.command.refs
             if refs:
-                if not all(r.id in resolved[c] for c, r in refs.items()):
+                known = {c: resolved.get(c, {}).get(r.id) for c, r in refs.items()}
+                if any(known[c] is None for c in batch.conflict if c in known):
+                    # Its natural key refers to a row not written yet: nothing holds it.
                     projection.touched(batch.table, item.command.id, None)
                     outcomes.append(("insert", None))
                     continue
-                values = {**values, **{c: resolved[c][r.id] for c, r in refs.items()}}
+                values = {**values, **known}
             documents.append({"row": item.command.id, "values": values})
             ids.append(item.command.id)
         if not documents:
@@ -212,7 +216,7 @@ def _classify(
             "tenant": scan.header.tenant,
             "table": batch.table,
         }
-        cur.execute(build_compare_sql(spec, batch), params)
+        cur.execute(build_compare_sql(spec, batch, ledger=ledger), params)
         rows = cur.fetchall()
     for row_id, outcome, other_id, key_text, image in rows:
         projection.touched(batch.table, str(row_id), None if image is None else str(image))
