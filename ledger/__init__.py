@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         command_hash,
     )
     from seedctl.ledger.errors import (
+        BadValueError,
         CollisionError,
         ConfigError,
         DatabaseUnavailableError,
@@ -52,6 +53,7 @@ __all__ = [
     "HASH_ALGORITHM",
     "LOG_FORMAT",
     "NAMESPACES",
+    "BadValueError",
     "CollisionError",
     "Command",
     "ConfigError",
@@ -94,6 +96,7 @@ __getattr__, __dir__ = lazy_exports(
             "command_hash",
         ),
         ".errors": (
+            "BadValueError",
             "CollisionError",
             "ConfigError",
             "DatabaseUnavailableError",

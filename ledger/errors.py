@@ -8,6 +8,7 @@ in ``docs/cli.md``; never renumber one.
 from __future__ import annotations
 
 __all__ = [
+    "BadValueError",
     "CollisionError",
     "ConfigError",
     "DatabaseUnavailableError",
@@ -100,7 +101,15 @@ class DriftError(SeedctlError):
 
 
 class UnknownNameError(SeedctlError):
-    """An entity, table or column that is not in the target schema's allow-list."""
+    """The log does not fit the target tables: an entity, table or column they lack, a
+    key or reference the catalog cannot follow."""
+
+    exit_code = 10
+
+
+class BadValueError(SeedctlError):
+    """A value its column's type refuses (a bad date, a NUL byte, an unknown enum label),
+    found before the first write; the same code as a log that does not fit the tables."""
 
     exit_code = 10
 

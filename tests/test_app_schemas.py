@@ -27,7 +27,7 @@ from seedctl.engine.inspect import audit
 from seedctl.engine.plan import plan_log
 from seedctl.engine.revert import revert
 from seedctl.engine.verify import verify_log
-from seedctl.ledger import CollisionError, UnknownNameError
+from seedctl.ledger import CollisionError, LogHeader, UnknownNameError, append_commands
 
 from tests.conftest import with_database
 from tests.support.app_scenarios import (
@@ -484,3 +484,27 @@ def test_scenario_helpers_are_deterministic() -> None:
     params = _params(APPS["prisma"], scale=2)
     generate: Callable[[], list[Any]] = lambda: list(PRISMA_APP.generate(params))  # noqa: E731
     assert generate() == generate()
+
+
+def test_a_reference_to_a_row_the_log_never_makes_is_refused_before_the_first_write(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A membership naming a user no command makes: exit 10 at its line, nothing written."""
+    app = APPS["prisma"]
+    apply_migrations(database_url, app.migrations)
+    params = _params(app, scale=1)
+    commands = [c for c in PRISMA_APP.generate(params) if c.key != "user9@acme-demo.test"]
+    header = LogHeader(
+        scenario=PRISMA_APP.name,
+        tenant=PRISMA_APP.tenant(params),
+        params=params.as_header(),
+        generator=PRISMA_APP.version,
+    )
+    log = tmp_path / "seed.log"
+    append_commands(log, header, commands)
+    with pytest.raises(
+        UnknownNameError, match=r"seed.log:\d+: Membership.userId refers to user "
+    ) as info:
+        apply_log(log, database_url=database_url)
+    assert str(info.value).endswith("which no command of the log makes; nothing was written")
+    assert all(not rows for table, rows in exact_state(database_url, app).items())

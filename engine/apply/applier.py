@@ -56,10 +56,12 @@ from seedctl.engine.scenarios import get_scenario
 from seedctl.engine.target import (
     TableSpec,
     Target,
+    ValueChecks,
     check_target,
     ledger_key,
     primary_key,
     qualified,
+    read_target,
 )
 from seedctl.ledger import (
     CollisionError,
@@ -160,7 +162,7 @@ def apply_log(
     started = time.monotonic()
     hashing = log_sha256 or file_sha256_soon(log_path)
     with LogReader(log_path) as reader:
-        tenant = reader.header.tenant
+        tenant, scenario_name = reader.header.tenant, reader.header.scenario
     database = resolve_database(database_url)
     with connect_engine(database.url) as engine:
         session = RunSession(
@@ -180,8 +182,10 @@ def apply_log(
                 return _nothing_to_do(unchanged, log_path, tenant, describe(database.url), started)
             with session.transaction() as conn:
                 applied = store.applied_hashes(conn, tenant)
-            # Every line and every name is checked before the first write.
-            scan = scan_log(log_path, applied)
+                scenario = get_scenario(scenario_name)
+                present = read_target(conn, scenario).tables
+            # Every line, every name and every pending value is checked before the first write.
+            scan = scan_log(log_path, applied, checks=ValueChecks(present, scenario.entity_tables))
             result = ApplyResult(
                 tenant=tenant,
                 scenario=scan.header.scenario,

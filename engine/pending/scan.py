@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seedctl.engine.scenarios import Scenario, get_scenario
-from seedctl.engine.target import AllowList, Shape, shape_of
-from seedctl.ledger import Command
+from seedctl.engine.target import AllowList, Shape, ValueChecks, shape_of
+from seedctl.ledger import BadValueError, Command, UnknownNameError
 from seedctl.ledger.logfile import LogHeader, LogReader, line_before, read_records
 
 __all__ = ["LogScan", "iter_entries", "scan_log"]
@@ -46,10 +46,18 @@ class LogScan:
 
 
 def scan_log(
-    path: Path, applied: Container[bytes] = frozenset(), *, workers: int | None = None
+    path: Path,
+    applied: Container[bytes] = frozenset(),
+    *,
+    workers: int | None = None,
+    checks: ValueChecks | None = None,
 ) -> LogScan:
     """Verify ``path`` whole, check its names against its scenario's schema and count
     what ``applied`` (raw digests from the ledger) already covers. Read-only.
+
+    With ``checks`` (the target tables' column types), every value of every pending
+    command is checked too: one PostgreSQL would refuse is :class:`BadValueError`
+    at its line.
 
     A large log is verified in ``workers`` processes at once (default: one per CPU
     from 64 MB up), each taking a contiguous run of lines; the result, and the first
@@ -63,17 +71,38 @@ def scan_log(
     if workers is None:
         workers = scan_workers(size)
     starts = _chunk_starts(path, len(head_line) + 1, size, max(workers, 1))
-    inputs = _ScanInputs(path, allow, applied)
+    inputs = _ScanInputs(path, allow, applied, checks)
     if len(starts) <= 1:
         parts = [_scan_chunk(inputs, starts[0][0], size, line_no=2, prev_line=head_line)]
     else:
         parts = _scan_in_processes(inputs, starts, size, head_line)
     result = _merge(parts)
+    _check_references(path, result)
     digest = hashlib.sha256(result.last_line).hexdigest()
     rows = Counter({entity: len(ids) for entity, ids in result.seen.items()})
     return LogScan(
         path, header, scenario, digest, result.commands, result.done, rows, result.shapes
     )
+
+
+def _check_references(path: Path, scan: _ChunkScan) -> None:
+    """Every row a reference names is one the log makes: else exit 10 at its first line."""
+    missing = [
+        (line, where, entity, row_id)
+        for (entity, key), (line, where, row_id) in scan.referred.items()
+        if key not in scan.seen.get(entity, ())
+    ]
+    if missing:
+        line, where, entity, row_id = min(missing)
+        more = (
+            f" ({len(missing)} rows are referred to that no command makes)"
+            if len(missing) > 1
+            else ""
+        )
+        raise UnknownNameError(
+            f"{path}:{line}: {where} refers to {entity} {row_id}, which no command of the log "
+            f"makes{more}; nothing was written"
+        )
 
 
 PARALLEL_SCAN_BYTES = 64 << 20
@@ -93,6 +122,7 @@ class _ScanInputs:
     path: Path
     allow: AllowList
     applied: Container[bytes]
+    checks: ValueChecks | None = None
 
 
 @dataclass
@@ -103,6 +133,8 @@ class _ChunkScan:
     done: Counter[str] = field(default_factory=Counter)
     seen: dict[str, set[int]] = field(default_factory=dict)
     shapes: dict[Shape, int] = field(default_factory=dict)
+    referred: dict[tuple[str, int], tuple[int, str, str]] = field(default_factory=dict)
+    """(entity, hash of id) of each row a reference names -> (first line, table.column, id)."""
     last_line: bytes = b""
 
 
@@ -137,7 +169,7 @@ def _scan_chunk(
     inputs: _ScanInputs, start: int, end: int, *, line_no: int, prev_line: bytes | None = None
 ) -> _ChunkScan:
     """Verify the lines from offset ``start`` (line ``line_no``) up to offset ``end``."""
-    path, allow, applied = inputs.path, inputs.allow, inputs.applied
+    path, allow, applied, checks = inputs.path, inputs.allow, inputs.applied, inputs.checks
     part = _ChunkScan()
     seen, shapes = part.seen, part.shapes
     with path.open("rb") as f:
@@ -148,13 +180,25 @@ def _scan_chunk(
             shape = shape_of(record)
             if shape not in shapes:
                 allow.check(record, f"{path}:{record.seq + 1}")
+                if checks is not None:
+                    checks.check_shape(shape, record.seq + 1, path)
                 shapes[shape] = record.seq + 1
             part.commands[record.entity] += 1
             if bytes.fromhex(record.hash) in applied:
                 part.done[record.entity] += 1
+            elif checks is not None:
+                problem = checks.problem(record.table, record.values, shape=shape)
+                if problem is not None:
+                    raise BadValueError(f"{path}:{record.seq + 1}: {problem}; nothing was written")
             # Python's own string hash stands in for the id: it never leaves this run
             # (forked workers share its seed) and halves the memory of the ids themselves.
             seen.setdefault(record.entity, set()).add(hash(record.id))
+            if shape.refs:
+                for column, ref in record.refs.items():
+                    part.referred.setdefault(
+                        (ref.entity, hash(ref.id)),
+                        (record.seq + 1, f"{record.table}.{column}", ref.id),
+                    )
             prev_line = raw[:-1]
     part.last_line = prev_line
     return part
@@ -201,6 +245,8 @@ def _merge(parts: list[_ChunkScan]) -> _ChunkScan:
             merged.seen.setdefault(entity, set()).update(ids)
         for shape, line in part.shapes.items():
             merged.shapes.setdefault(shape, line)  # parts come in log order: keep the first
+        for target, first in part.referred.items():
+            merged.referred.setdefault(target, first)
     return merged
 
 

@@ -29,8 +29,9 @@ from seedctl.engine.pending import (
 from seedctl.engine.plan.compare_sql import build_compare_sql
 from seedctl.engine.plan.report import write_plan_report
 from seedctl.engine.plan.result import EntityPlan, PlanResult
-from seedctl.engine.target import TableSpec, Target, check_shapes, read_target
-from seedctl.ledger import LogReader, UnknownNameError, canonical_bytes, store
+from seedctl.engine.scenarios import get_scenario
+from seedctl.engine.target import TableSpec, Target, ValueChecks, check_shapes, read_target
+from seedctl.ledger import BadValueError, LogReader, UnknownNameError, canonical_bytes, store
 
 __all__ = ["plan_log"]
 
@@ -52,12 +53,17 @@ def plan_log(
     directories created).
     """
     with LogReader(log_path) as reader:
-        tenant = reader.header.tenant
+        tenant, scenario_name = reader.header.tenant, reader.header.scenario
     database = resolve_database(database_url)
     with read_only_transaction(database.url, application_name="seedctl plan") as conn:
         applied = store.applied_hashes(conn, tenant)
         # Every line and every name is checked before the first comparison.
-        scan = scan_log(log_path, applied)
+        scenario = get_scenario(scenario_name)
+        present = read_target(conn, scenario).tables
+        try:
+            scan = scan_log(log_path, applied, checks=ValueChecks(present, scenario.entity_tables))
+        except (UnknownNameError, BadValueError) as e:
+            raise type(e)(f"{e} (apply would refuse too)") from e
         result = PlanResult(
             tenant=tenant,
             scenario=scan.header.scenario,

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         row_key_sql,
         row_match,
     )
+    from seedctl.engine.target.values import ValueChecks, column_check
 
 __all__ = [
     "AllowList",
@@ -37,8 +38,10 @@ __all__ = [
     "Shape",
     "TableSpec",
     "Target",
+    "ValueChecks",
     "check_shapes",
     "check_target",
+    "column_check",
     "comparable",
     "create_target_schema",
     "key_match",
@@ -61,6 +64,7 @@ __getattr__, __dir__ = lazy_exports(
         ".catalog": ("Column", "ForeignKey", "TableSpec", "read_tables"),
         ".check": ("Target", "check_shapes", "check_target", "read_target", "referenced_column"),
         ".create": ("SchemaResult", "create_target_schema"),
+        ".values": ("ValueChecks", "column_check"),
         ".sqlnames": (
             "comparable",
             "key_match",
