@@ -100,7 +100,8 @@ def audit(
     for e in entries:
         console.print(
             f"{e.applied_at:%Y-%m-%d %H:%M:%S} {e.outcome:<9} {e.entity} {e.row_id} "
-            f"(seq {e.seq}, command {e.command_hash[:12]}, "
+            + (f"key {json.dumps(e.row_key, sort_keys=True)} " if e.row_key else "")
+            + f"(seq {e.seq}, command {e.command_hash[:12]}, "
             f"run {e.run_id} {e.run_kind}/{e.run_status})",
             markup=False,
         )

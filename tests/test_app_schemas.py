@@ -201,6 +201,25 @@ def test_full_cycle_on_the_apps_own_schema(app: App, database_url: str, tmp_path
 
     entries = audit(database_url=database_url, tenant=applied.tenant, limit=1000)
     assert len(entries) == sum(expected.values())
+    keyed = {e.table: e.row_key for e in entries if e.row_key is not None}
+    if app.name == "prisma":
+        assert set(keyed) == {"User", "Membership", "Profile"}  # text ids are the command ids
+        assert set(keyed["Membership"]) == {"userId", "teamId"}
+    else:
+        assert set(keyed) == set(app.scenario.entity_tables.values())  # identity keys
+    with psycopg.connect(database_url) as conn:
+        for entry in entries[:20]:
+            if entry.row_key is not None:
+                where = sql.SQL(" AND ").join(
+                    sql.SQL("{} = {}").format(sql.Identifier(c), sql.Literal(v))
+                    for c, v in entry.row_key.items()
+                )
+                found = conn.execute(
+                    sql.SQL("SELECT to_jsonb(t) FROM {} t WHERE {}").format(
+                        sql.Identifier(entry.table), where
+                    )
+                ).fetchone()
+                assert found is not None and found[0] == entry.after, entry
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(app.app_insert)  # type: ignore[call-overload]

@@ -116,6 +116,9 @@ class AuditEntry:
     entity: str
     table: str
     row_id: str
+    """The command id: the UUIDv5 of the row's natural key."""
+    row_key: dict[str, Any] | None
+    """The row's primary key where it is not ``row_id`` (a serial or composite key)."""
     command_hash: str
     seq: int
     run_id: str
@@ -159,6 +162,7 @@ def audit(
                 entity=row.entity,
                 table=row.table_name,
                 row_id=str(row.row_id),
+                row_key=row.row_key,
                 command_hash=row.command_hash,
                 seq=row.seq,
                 run_id=str(row.run_id),
