@@ -527,3 +527,26 @@ def test_a_reference_to_a_row_the_log_never_makes_is_refused_before_the_first_wr
         apply_log(log, database_url=database_url)
     assert str(info.value).endswith("which no command of the log makes; nothing was written")
     assert all(not rows for table, rows in exact_state(database_url, app).items())
+
+
+def test_verify_finds_a_changed_and_a_deleted_row_by_their_real_keys(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Drift on rows keyed by serial and composite keys is found row by row."""
+    app = APPS["prisma"]
+    apply_migrations(database_url, app.migrations)
+    log = write_log(tmp_path / "seed.log", app.scenario)
+    apply_log(log, database_url=database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("""UPDATE "User" SET name = 'Renamed' WHERE email = 'user4@acme-demo.test'""")
+        conn.execute(
+            """DELETE FROM "Membership" WHERE "userId" =
+               (SELECT id FROM "User" WHERE email = 'user5@acme-demo.test')"""
+        )
+    result = verify_log(log, database_url=database_url)
+    assert result.difference_counts == {"changed": 1, "missing": 1, "count": 1}
+    changed = next(d for d in result.differences if d.kind == "changed")
+    assert (changed.table, changed.columns) == ("User", ("name",))
+    assert "User 4" in changed.detail and "Renamed" in changed.detail
+    missing = next(d for d in result.differences if d.kind == "missing")
+    assert missing.table == "Membership"
