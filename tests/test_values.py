@@ -73,10 +73,9 @@ def _server_accepts(url: str, spec: TableSpec, column: str, value: Any) -> bool:
     field = convert(value) if convert else value
     row = ["x" if c in NOT_NULL and c != column else None for c in TYPES]
     row[list(TYPES).index(column)] = field
-    try:
-        data = copy_text_rows([row])
-    except (TypeError, AttributeError):
-        return False
+    if type(field) in (list, dict):
+        return False  # apply never sends one: COPY text has no spelling for it
+    data = copy_text_rows([row])
     with psycopg.connect(url) as conn:
         try:
             with (
@@ -136,7 +135,7 @@ VALUES = st.one_of(
 )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(column=st.sampled_from(sorted(TYPES)), value=VALUES)
 def test_a_refused_value_is_one_postgresql_refuses(
     typed_table: TableSpec, database_url: str, column: str, value: Any
@@ -164,6 +163,8 @@ def test_a_refused_value_is_one_postgresql_refuses(
         ("doc", {"k": "a\x00"}, "holds a NUL byte"),
         ("num", "fifty", "not a number"),
         ("flag", "maybe", "not a boolean"),
+        ("body", ["a"], "an array or object for a column"),
+        ("i4", {"a": 1}, "an array or object for a column"),
     ],
 )
 def test_known_refusals(
@@ -216,7 +217,9 @@ def test_the_problem_names_table_column_value_and_type() -> None:
     checks = ValueChecks({"people": spec})
     assert checks.problem("people", {"email": "abc"}) is None
     assert checks.problem("people", {"email": "x" * 100}) == (
-        "people.email = '" + "x" * 56 + "... (character varying(5)): longer than 5 characters (100)"
+        "people.email = '"
+        + "x" * 56
+        + "... (string into character varying(5)): longer than 5 characters (100)"
     )
     assert checks.problem("elsewhere", {"email": None}) is None
 

@@ -115,14 +115,14 @@ def _calendar(year: str, month: str, day: str) -> str | None:
 
 def _date(value: Any) -> str | None:
     if not isinstance(value, str):
-        return "not a date"
+        return None  # digits parse as a date too (230501): PostgreSQL decides
     iso = _ISO_DATE.fullmatch(value.strip())
     return _calendar(*iso.groups()) if iso else None  # other spellings: PostgreSQL decides
 
 
 def _timestamp(value: Any) -> str | None:
     if not isinstance(value, str):
-        return "not a timestamp"
+        return None  # PostgreSQL decides
     iso = _ISO_TIMESTAMP.fullmatch(value.strip())
     if not iso:
         return None
@@ -208,10 +208,13 @@ def column_check(column: Column) -> Check:
     else:
         typed = _scalar_check(column.type_name, column)
     not_null = column.not_null
+    structured = column.is_json or column.is_array
 
     def check(value: Any) -> str | None:
         if value is None:
             return "NULL in a NOT NULL column" if not_null else None
+        if not structured and type(value) in (list, dict):
+            return "an array or object for a column that is neither an array nor json"
         if (type(value) is str and "\x00" in value) or (
             type(value) in (list, dict) and _has_nul(value)
         ):
@@ -219,6 +222,14 @@ def column_check(column: Column) -> Check:
         return typed(value) if typed is not None else None
 
     return check
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
 
 
 CACHE_PER_COLUMN = 4096
@@ -275,7 +286,7 @@ class ValueChecks:
                 if len(shown) > 60:
                     shown = shown[:57] + "..."
                 sql_type = self._columns[table][column].sql_type
-                return f"{table}.{column} = {shown} ({sql_type}): {reason}"
+                return f"{table}.{column} = {shown} ({_json_kind(value)} into {sql_type}): {reason}"
             if cacheable and len(good) < CACHE_PER_COLUMN:
                 good.add(value)
         return None
