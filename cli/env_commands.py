@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import typer
 from seedctl.cli.options import DatabaseUrlOption, JsonOption
@@ -21,12 +22,23 @@ class Environment(StrEnum):
 
 @app.command("set")
 def set_(
-    name: Environment, database_url: DatabaseUrlOption = None, as_json: JsonOption = False
+    name: Environment,
+    allow_production: Annotated[
+        bool,
+        typer.Option(
+            "--allow-production", help="Needed to mark a database that is marked production."
+        ),
+    ] = False,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Mark the database. On production, apply and revert need --allow-production."""
+    """Mark the database. On production, apply and revert need --allow-production, and so
+    does changing the mark of a production database. Exit 7 without it."""
     from seedctl.engine.db import environment
 
-    where = environment.set_environment(name.value, database_url=database_url)
+    where = environment.set_environment(
+        name.value, database_url=database_url, allow_production=allow_production
+    )
     if as_json:
         print_json({"database": where, "environment": name.value})
     else:

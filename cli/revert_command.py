@@ -48,6 +48,24 @@ def revert_command(
         bool,
         typer.Option("--force", help="Revert even rows someone changed after the seed wrote them."),
     ] = False,
+    cascade: Annotated[
+        bool,
+        typer.Option(
+            "--cascade",
+            help="Let the database delete or change rows outside the ledger that point at "
+            "seeded rows (ON DELETE CASCADE, SET NULL, SET DEFAULT); listed in the summary.",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Only say what revert would delete, restore and cascade. Read-only."
+        ),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Do not ask before reverting (only a terminal is asked)."),
+    ] = False,
     allow_production: Annotated[
         bool,
         typer.Option("--allow-production", help="Revert even on a database marked production."),
@@ -61,35 +79,71 @@ def revert_command(
 ) -> None:
     """Undo the seed newest first: inserted rows deleted, updated rows restored, ledger rows gone.
 
-    Resumable: a killed revert finishes when run again. Exit codes: 0 done, 2 bad
-    option, 4 database unreachable, 6 lock busy (--no-wait), 7 production guard,
-    9 drift (rows changed since seeded; nothing reverted).
+    On a terminal it asks first, naming the database and the rows (--yes skips the
+    question; scripts and pipes are never asked). Resumable: a killed revert finishes
+    when run again. Exit codes: 0 done, 1 declined at the question, 2 bad option,
+    4 database unreachable, 6 lock busy (--no-wait), 7 production guard, 9 drift
+    (rows changed since seeded; nothing reverted), 12 rows outside the ledger would
+    be deleted or changed (--cascade) or would make the delete fail.
     """
+    import functools
+    import sys
+
     from seedctl.cli.version import seedctl_version
     from seedctl.engine.revert import revert
+    from seedctl.ledger import SeedctlError
 
-    observer = None if as_json or not error_console.is_terminal else _Bar()
-    result = revert(
+    run = functools.partial(
+        revert,
         database_url=database_url,
         log_path=log,
         tenant=tenant,
         runs=runs,
         force=force,
-        allow_production=allow_production,
-        wait=not no_wait,
-        observer=observer,
+        cascade=cascade,
         page_rows=batch_size,
         version=seedctl_version(),
     )
+    if not dry_run and not yes and not as_json and sys.stdin.isatty():
+        preview = run(dry_run=True)
+        rows = sum(preview.deleted.values()) + sum(preview.restored.values())
+        if rows and not typer.confirm(
+            f"Revert tenant {preview.tenant} on {preview.database}: delete "
+            f"{sum(preview.deleted.values())} and restore {sum(preview.restored.values())} rows"
+            + (f", cascading to {sum(preview.cascaded.values())} more" if preview.cascaded else "")
+            + "?",
+            default=False,
+            err=True,
+        ):
+            raise SeedctlError("revert declined at the question; nothing was reverted")
+    observer = None if as_json or dry_run or not error_console.is_terminal else _Bar()
+    result = run(
+        dry_run=dry_run,
+        allow_production=allow_production,
+        wait=not no_wait,
+        observer=observer,
+    )
     if as_json:
-        print_json(dataclasses.asdict(result))
+        print_json({**dataclasses.asdict(result), "cascaded": result.cascaded})
         return
     tables = sorted(set(result.deleted) | set(result.restored))
+    verb = "would delete" if result.dry_run else "deleted"
     print_table(
-        f"revert {result.tenant} on {result.database}",
-        ["table", "deleted", "restored"],
+        f"revert {result.tenant} on {result.database}" + (" (dry run)" if result.dry_run else ""),
+        ["table", verb, "would restore" if result.dry_run else "restored"],
         [(t, result.deleted.get(t, 0), result.restored.get(t, 0)) for t in tables],
     )
+    for warning in result.warnings:
+        error_console.print(f"warning: {warning}", markup=False)
+    if result.dependents:
+        print_table(
+            "rows outside the ledger",
+            ["table", "rows", "foreign key", "on delete", "refers to"],
+            [(d.table, d.rows, d.key, d.action, d.parent) for d in result.dependents],
+        )
+    if result.dry_run:
+        console.print("dry run: nothing was written", markup=False)
+        return
     if not result.reverted_runs:
         console.print(
             "nothing to revert: the ledger holds no applied runs for this tenant", markup=False

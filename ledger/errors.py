@@ -12,6 +12,7 @@ __all__ = [
     "CollisionError",
     "ConfigError",
     "DatabaseUnavailableError",
+    "DependentRowsError",
     "DriftError",
     "LedgerSchemaError",
     "LockBusyError",
@@ -112,6 +113,13 @@ class BadValueError(SeedctlError):
     found before the first write; the same code as a log that does not fit the tables."""
 
     exit_code = 10
+
+
+class DependentRowsError(SeedctlError):
+    """Revert would delete, change or trip over rows outside the ledger (foreign keys from
+    app rows to seeded ones); nothing was reverted."""
+
+    exit_code = 12
 
 
 class LedgerSchemaError(SeedctlError):

@@ -276,7 +276,7 @@ def test_production_database_needs_allow_production(
     assert (refused.returncode, refused.stdout) == (7, "")
     assert refused.stderr == (
         "error: this database is marked production; refusing to apply. Pass --allow-production "
-        "to apply anyway, or mark it otherwise with `seedctl env set staging`.\n"
+        "to apply anyway.\n"
     )
     assert scalar(database_url, "SELECT count(*) FROM seedctl.runs") == 0
 

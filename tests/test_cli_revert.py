@@ -76,8 +76,8 @@ def test_revert_json_and_a_second_revert(
     assert result.stdout.count("\n") == 1
     out = json.loads(result.stdout)
     assert set(out) == {
-        "database", "deleted", "drift_ignored", "elapsed_s", "restored", "reverted_runs",
-        "run_id", "tenant",
+        "cascaded", "database", "deleted", "dependents", "drift_ignored", "dry_run", "elapsed_s",
+        "restored", "reverted_runs", "run_id", "tenant", "warnings",
     }  # fmt: skip
     assert (out["tenant"], out["database"]) == (TENANT, describe(database_url))
     assert out["reverted_runs"] == [run_id]
@@ -85,6 +85,7 @@ def test_revert_json_and_a_second_revert(
     assert out["deleted"]["users"] == 200
     assert sum(out["deleted"].values()) == COMMANDS
     assert (out["restored"], out["drift_ignored"]) == ({}, [])
+    assert (out["cascaded"], out["dependents"], out["dry_run"]) == ({}, [], False)
 
     again = seedctl("revert", "--log", "L", env=seedctl_env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
@@ -178,7 +179,7 @@ def test_revert_on_production_needs_allow_production(
     assert (refused.returncode, refused.stdout) == (7, "")
     assert refused.stderr == (
         "error: this database is marked production; refusing to revert. Pass --allow-production "
-        "to revert anyway, or mark it otherwise with `seedctl env set staging`.\n"
+        "to revert anyway.\n"
     )
     assert scalar(database_url, "SELECT count(*) FROM users") == 200
     allowed = seedctl("revert", "--log", "L", "--allow-production", env=seedctl_env, cwd=tmp_path)

@@ -139,7 +139,7 @@ def test_every_exit_code_is_in_the_table() -> None:
         assert f"`{cls.__name__}`" in cell, (
             f"{cls.__name__} (exit {cls.exit_code}) not in the table"
         )
-    assert sorted(int(c) for c in codes) == list(range(12))
+    assert sorted(int(c) for c in codes) == list(range(13))
 
 
 def test_readme_links_resolve() -> None:

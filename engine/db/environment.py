@@ -9,10 +9,20 @@ from seedctl.ledger import ProductionGuardError, store
 __all__ = ["get_environment", "guard_production", "set_environment"]
 
 
-def set_environment(environment: str, *, database_url: str | None = None) -> str:
-    """Mark the database; return its description. Writes ``seedctl.meta``."""
+def set_environment(
+    environment: str, *, database_url: str | None = None, allow_production: bool = False
+) -> str:
+    """Mark the database; return its description. Writes ``seedctl.meta``.
+
+    A production mark is lifted only with ``allow_production``: otherwise anyone
+    could get round the production guard with one command.
+    """
     database = resolve_database(database_url)
     with connect_engine(database.url) as engine, engine.begin() as conn:
+        if environment != "production" and store.get_environment(conn) == "production":
+            guard_production(
+                conn, allow_production=allow_production, action=f"mark it {environment}"
+            )
         store.set_environment(conn, environment)
     return describe(database.url)
 
@@ -29,6 +39,5 @@ def guard_production(conn: sa.Connection, *, allow_production: bool, action: str
     if store.get_environment(conn) == "production" and not allow_production:
         raise ProductionGuardError(
             f"this database is marked production; refusing to {action}. "
-            f"Pass --allow-production to {action} anyway, or mark it otherwise with "
-            "`seedctl env set staging`."
+            f"Pass --allow-production to {action} anyway."
         )

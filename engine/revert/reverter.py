@@ -30,9 +30,17 @@ from seedctl.engine.db import (
     resolve_database,
     with_retry,
 )
+from seedctl.engine.revert.dependents import Dependent, find_dependents, triggers_on
 from seedctl.engine.scenarios import get_scenario
 from seedctl.engine.target import TableSpec, Target, primary_key, qualified, read_target, row_match
-from seedctl.ledger import ConfigError, DriftError, LogReader, UnknownNameError, store
+from seedctl.ledger import (
+    ConfigError,
+    DependentRowsError,
+    DriftError,
+    LogReader,
+    UnknownNameError,
+    store,
+)
 
 __all__ = ["RevertObserver", "RevertProgress", "RevertResult", "revert"]
 
@@ -52,6 +60,20 @@ class RevertResult:
     restored: dict[str, int] = field(default_factory=dict)
     drift_ignored: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    dependents: list[Dependent] = field(default_factory=list)
+    """Rows outside the ledger the revert deletes, changes (``--cascade``) or would trip over."""
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    """Nothing was written: ``deleted`` and ``restored`` say what a revert would do."""
+
+    @property
+    def cascaded(self) -> dict[str, int]:
+        """Rows outside the ledger per table that the database deletes or changes with it."""
+        out: dict[str, int] = {}
+        for d in self.dependents:
+            if not d.blocks:
+                out[d.table] = out.get(d.table, 0) + d.rows
+        return out
 
 
 class RevertProgress(Protocol):
@@ -115,17 +137,17 @@ def _tenant_and_scenario(
 def _target_runs(
     conn: sa.Connection, tenant: str, runs: int | None
 ) -> tuple[list[uuid.UUID], bool]:
-    """Runs to revert, and whether this resumes an interrupted revert."""
+    """Runs to revert, and whether this resumes an interrupted revert.
+
+    An interrupted revert resumes with its runs plus every apply run since the oldest
+    of them: an apply after a half-done revert may have written rows that point at
+    rows still to be reverted, so they go together, children first. ``runs`` counts
+    applies as a user means them: an interrupted or failed apply and the runs that
+    resumed the same log are one.
+    """
     r = store.runs
-    resuming = list(
-        conn.execute(
-            sa.select(r.c.run_id).where(r.c.tenant == tenant, r.c.status == "reverting")
-        ).scalars()
-    )
-    if resuming:
-        return resuming, True
-    query = (
-        sa.select(r.c.run_id)
+    live = (
+        sa.select(r.c.run_id, r.c.status, r.c.log_digest, r.c.started_at)
         .where(
             r.c.tenant == tenant,
             r.c.kind == "apply",
@@ -134,9 +156,27 @@ def _target_runs(
         )
         .order_by(r.c.started_at.desc())
     )
-    if runs is not None:
-        query = query.limit(runs)
-    return list(conn.execute(query).scalars()), False
+    candidates = list(conn.execute(live))
+    reverting = [c for c in candidates if c.status == "reverting"]
+    if reverting:
+        since = min(c.started_at for c in reverting)
+        return [c.run_id for c in candidates if c.started_at >= since], True
+    if runs is None:
+        return [c.run_id for c in candidates], False
+    chosen: list[uuid.UUID] = []
+    seeds = 0
+    for newer, older in zip(candidates, [*candidates[1:], None], strict=True):
+        chosen.append(newer.run_id)
+        resumes = (
+            older is not None
+            and older.status in ("interrupted", "failed")
+            and older.log_digest == newer.log_digest
+        )
+        if not resumes:
+            seeds += 1
+            if seeds == runs:
+                break
+    return chosen, False
 
 
 def _in_scope(tenant: str, run_ids: Sequence[uuid.UUID]) -> sa.ColumnElement[bool]:
@@ -195,6 +235,8 @@ def revert(
     tenant: str | None = None,
     runs: int | None = None,
     force: bool = False,
+    cascade: bool = False,
+    dry_run: bool = False,
     allow_production: bool = False,
     wait: bool = True,
     observer: RevertProgress | None = None,
@@ -205,7 +247,10 @@ def revert(
     """Undo the tenant's seed (or its latest ``runs`` apply runs). Writes target tables and ledger.
 
     Stops before writing if a seeded row drifted since the seed wrote it, unless
-    ``force``. Resumes an interrupted revert of the same tenant first.
+    ``force``; and if rows outside the ledger would be deleted or changed through
+    foreign keys (cascades), unless ``cascade``, or would make a delete fail, always
+    (:class:`DependentRowsError`). Resumes an interrupted revert of the same tenant
+    first. ``dry_run``: read-only, the result says what a revert would do.
     """
     if runs is not None and runs < 1:
         raise ConfigError("--runs must be at least 1")
@@ -226,15 +271,29 @@ def revert(
         scenario = get_scenario(scenario_name)
         session = RunSession(engine, tenant=tenant, application_name="seedctl revert")
         try:
+            if not dry_run:
+                with session.transaction() as conn:
+                    guard_production(conn, allow_production=allow_production, action="revert")
+                session.lock(wait=wait)
+                with session.transaction() as conn:
+                    store.mark_interrupted(conn, tenant)
+                    _analyze_if_stale(conn)
             with session.transaction() as conn:
-                guard_production(conn, allow_production=allow_production, action="revert")
-            session.lock(wait=wait)
-            with session.transaction() as conn:
-                store.mark_interrupted(conn, tenant)
-            with session.transaction() as conn:
+                if dry_run:
+                    conn.execute(sa.text("SET TRANSACTION READ ONLY"))
                 run_ids, resuming = _target_runs(conn, tenant, runs)
                 specs = _tables_in_scope(conn, read_target(conn, scenario), tenant, run_ids)
                 drift = _drift(conn, specs, tenant, run_ids) if run_ids else []
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                with raw.cursor() as cur:
+                    dependents = (
+                        find_dependents(cur, specs, tenant=tenant, run_ids=run_ids)
+                        if run_ids
+                        else []
+                    )
+                    triggers = triggers_on(cur, specs)
+                planned = _planned(conn, tenant, run_ids) if dry_run else None
                 total = conn.execute(
                     sa.select(
                         sa.func.count(
@@ -250,6 +309,19 @@ def revert(
                 run_id=None,
                 reverted_runs=[str(r) for r in run_ids],
             )
+            result.dependents = dependents
+            result.warnings = [
+                f"trigger {name} fires on every row revert deletes or restores" for name in triggers
+            ]
+            for warning in result.warnings:
+                log.warning("revert_trigger", detail=warning)
+            if planned is not None:
+                result.dry_run = True
+                result.deleted, result.restored = planned
+                result.drift_ignored = drift
+                result.elapsed_s = time.monotonic() - started
+                return result
+            _refuse_dependents(dependents, cascade=cascade)
             if drift and not force:
                 raise DriftError(
                     f"{'at least ' if len(drift) >= 20 else ''}{len(drift)} seeded "
@@ -271,7 +343,7 @@ def revert(
                     kind="revert",
                     version=version,
                     scenario=scenario_name,
-                    params={"runs": [str(r) for r in run_ids], "force": force},
+                    params={"runs": [str(r) for r in run_ids], "force": force, "cascade": cascade},
                 )
                 conn.execute(
                     store.runs.update()
@@ -318,7 +390,65 @@ def revert(
 
 
 def _counts(result: RevertResult) -> dict[str, dict[str, int]]:
-    return {"deleted": result.deleted, "restored": result.restored}
+    return {"deleted": result.deleted, "restored": result.restored, "cascaded": result.cascaded}
+
+
+def _refuse_dependents(dependents: Sequence[Dependent], *, cascade: bool) -> None:
+    """Raise unless every row outside the ledger may go with the revert."""
+    blocking = [d for d in dependents if d.blocks]
+    if not blocking and (cascade or not dependents):
+        return
+    shown = blocking or list(dependents)
+    lines = "\n  ".join(
+        f"{d.table}: {d.rows} row{'s' if d.rows != 1 else ''} ({d.key}, on delete {d.action}) "
+        f"{'refer to' if d.depth == 1 else 'go with rows of'} {d.parent}"
+        for d in shown
+    )
+    if blocking:
+        advice = (
+            "these rows would make the delete fail; remove or repoint them first "
+            "(--cascade does not apply to NO ACTION or RESTRICT keys)"
+        )
+    else:
+        advice = "pass --cascade to let the database delete or change them with the seed"
+    raise DependentRowsError(
+        "revert would touch rows seedctl did not write; nothing was reverted:\n  "
+        + lines
+        + f"\n{advice}."
+    )
+
+
+def _planned(
+    conn: sa.Connection, tenant: str, run_ids: Sequence[uuid.UUID]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows per table a revert would delete and restore. Read-only."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT table_name, bool_or(outcome = 'inserted') AS inserted, row_id "
+            "FROM seedctl.applied WHERE tenant = :tenant AND run_id = ANY(:runs) "
+            "GROUP BY table_name, row_id"
+        ),
+        {"tenant": tenant, "runs": list(run_ids)},
+    ).all()
+    deleted: dict[str, int] = {}
+    restored: dict[str, int] = {}
+    for table, inserted, _ in rows:
+        bucket = deleted if inserted else restored
+        bucket[str(table)] = bucket.get(str(table), 0) + 1
+    return deleted, restored
+
+
+def _analyze_if_stale(conn: sa.Connection) -> None:
+    """Fresh statistics for the ledger, whether or not autovacuum has run: revert's page
+    queries otherwise fall into nested-loop anti joins (minutes instead of a second)."""
+    stale = conn.execute(
+        sa.text(
+            "SELECT coalesce(n_mod_since_analyze > greatest(n_live_tup, 1) / 10, true) "
+            "FROM pg_stat_user_tables WHERE relid = 'seedctl.applied'::regclass"
+        )
+    ).scalar()
+    if stale is not False:
+        conn.execute(sa.text("ANALYZE seedctl.applied"))
 
 
 def _undo_all(

@@ -1,0 +1,165 @@
+"""Rows outside the ledger that a revert would delete, change or trip over. Read-only.
+
+Revert deletes only the rows its ledger names, but the database follows foreign
+keys from there: an app row that points at a seeded row through an ``ON DELETE
+CASCADE`` key goes with it (every Prisma relation is one), ``SET NULL`` and ``SET
+DEFAULT`` keys change it, and a ``NO ACTION`` or ``RESTRICT`` key makes the delete
+fail part way. Before the first write, this finds every such row, following
+cascades on to the rows they would take with them, and counts them per table
+and key. Rows the revert deletes itself (in the ledger) never count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+from seedctl.engine.target import TableSpec, qualified, row_match
+
+__all__ = ["ACTIONS", "Dependent", "find_dependents", "triggers_on"]
+
+ACTIONS = {"c": "cascade", "n": "set null", "d": "set default", "a": "no action", "r": "restrict"}
+MAX_DEPTH = 4
+"""Cascades followed this many keys deep: far beyond any app schema seen in practice."""
+
+
+@dataclass(frozen=True)
+class Dependent:
+    """``rows`` rows of ``table`` that the revert would touch through foreign key ``key``."""
+
+    table: str
+    key: str
+    action: str
+    parent: str
+    rows: int
+    depth: int
+    """1: points at a seeded row; 2 and more: taken along by a cascade."""
+
+    @property
+    def blocks(self) -> bool:
+        """The delete would fail on these rows: a NO ACTION or RESTRICT key."""
+        return self.action in ("no action", "restrict")
+
+
+_REFERRING = """
+SELECT k.conname, cn.nspname, c.relname, c.oid::bigint,
+    ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i)
+          JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i),
+    ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(n, i)
+          JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i),
+    k.confdeltype::text
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace cn ON cn.oid = c.relnamespace
+WHERE k.contype = 'f' AND k.confrelid = to_regclass(%(parent)s)
+ORDER BY k.conname
+"""
+
+
+@dataclass(frozen=True)
+class _Key:
+    name: str
+    schema: str
+    table: str
+    columns: tuple[str, ...]
+    ref_columns: tuple[str, ...]
+    action: str
+
+
+def _keys_to(cur: psycopg.Cursor[tuple[object, ...]], schema: str, table: str) -> list[_Key]:
+    parent = sql.Identifier(schema, table).as_string(cur.connection)
+    cur.execute(_REFERRING, {"parent": parent})
+    return [
+        _Key(str(n), str(s), str(t), tuple(map(str, cols)), tuple(map(str, refs)), str(act))  # type: ignore[call-overload]
+        for n, s, t, _, cols, refs, act in cur.fetchall()
+    ]
+
+
+def _seeded(spec: TableSpec, scope: sql.Composable) -> sql.Composable:
+    """The rows of ``spec`` this revert deletes: inserted by the runs in scope."""
+    return sql.SQL(
+        "SELECT t.* FROM {target} t WHERE EXISTS (SELECT 1 FROM seedctl.applied a "
+        "WHERE {scope} AND a.table_name = {name} AND a.outcome = 'inserted' AND {match})"
+    ).format(
+        target=qualified(spec), scope=scope, name=sql.Literal(spec.name), match=row_match(spec)
+    )
+
+
+def _columns(alias: str, names: Sequence[str]) -> sql.Composable:
+    return sql.SQL(", ").join(
+        sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(c)) for c in names
+    )
+
+
+def find_dependents(
+    cur: psycopg.Cursor[tuple[object, ...]],
+    specs: Sequence[TableSpec],
+    *,
+    tenant: str,
+    run_ids: Sequence[uuid.UUID],
+) -> list[Dependent]:
+    """Every group of rows outside the ledger the revert of ``run_ids`` would touch."""
+    scope = sql.SQL("a.tenant = {} AND a.run_id = ANY({}::uuid[])").format(
+        sql.Literal(tenant), sql.Literal([str(r) for r in run_ids])
+    )
+    by_place: Mapping[tuple[str | None, str], TableSpec] = {(s.schema, s.name): s for s in specs}
+    found: list[Dependent] = []
+    # (the rows that go, as SQL; where they live; how deep) for every set of doomed rows.
+    frontier: list[tuple[sql.Composable, str, str, int]] = [
+        (_seeded(spec, scope), spec.schema or "public", spec.name, 1) for spec in specs
+    ]
+    while frontier:
+        doomed, schema, table, depth = frontier.pop(0)
+        for key in _keys_to(cur, schema, table):
+            child = sql.Identifier(key.schema, key.table)
+            points = sql.SQL("({cols}) IN (SELECT {refs} FROM ({doomed}) AS p)").format(
+                cols=sql.SQL(", ").join(
+                    sql.SQL("c.{}").format(sql.Identifier(c)) for c in key.columns
+                ),
+                refs=sql.SQL(", ").join(
+                    sql.SQL("p.{}").format(sql.Identifier(c)) for c in key.ref_columns
+                ),
+                doomed=doomed,
+            )
+            ours = by_place.get((key.schema, key.table))
+            # Rows the revert deletes or restores itself are not outside: a restored row
+            # gets an image from before the reverted runs, which cannot point at rows
+            # they inserted.
+            outside = (
+                sql.SQL(
+                    "NOT EXISTS (SELECT 1 FROM seedctl.applied a WHERE {scope} "
+                    "AND a.table_name = {name} AND {match})"
+                ).format(scope=scope, name=sql.Literal(ours.name), match=row_match(ours, "c", "a"))
+                if ours is not None
+                else sql.SQL("true")
+            )
+            rows = sql.SQL("SELECT c.* FROM {child} c WHERE {points} AND {outside}").format(
+                child=child, points=points, outside=outside
+            )
+            cur.execute(sql.SQL("SELECT count(*) FROM ({}) AS r").format(rows))
+            counted = cur.fetchone()
+            n = int(str(counted[0])) if counted else 0
+            if not n:
+                continue
+            action = ACTIONS.get(key.action, key.action)
+            found.append(Dependent(f"{key.schema}.{key.table}", key.name, action, table, n, depth))
+            if action == "cascade" and depth < MAX_DEPTH:
+                frontier.append((rows, key.schema, key.table, depth + 1))
+    return found
+
+
+def triggers_on(cur: psycopg.Cursor[tuple[object, ...]], specs: Sequence[TableSpec]) -> list[str]:
+    """User triggers on the seeded tables (``table: trigger``): a revert fires them."""
+    names = [sql.Identifier(s.schema or "public", s.name).as_string(cur.connection) for s in specs]
+    if not names:
+        return []
+    cur.execute(
+        "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE NOT t.tgisinternal AND t.tgrelid = ANY(ARRAY(SELECT to_regclass(n) "
+        "FROM unnest(%(names)s::text[]) AS n)) ORDER BY 1, 2",
+        {"names": names},
+    )
+    return [f"{table}: {trigger}" for table, trigger in cur.fetchall()]

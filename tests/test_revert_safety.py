@@ -1,0 +1,373 @@
+"""Revert touches only what the seed wrote, asks first, and never stops half way.
+
+App rows that point at seeded rows (Prisma's ``ON DELETE CASCADE`` everywhere,
+Django's ``NO ACTION`` keys), an interrupted revert followed by applies, ``--runs``
+after a resumed apply, the dry run, the question on a terminal, and the
+production mark: each against a real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from seedctl.engine.apply import apply_log
+from seedctl.engine.db import set_environment
+from seedctl.engine.revert import revert
+from seedctl.ledger import DependentRowsError, ProductionGuardError
+
+from tests.support.app_scenarios import (
+    DJANGO_LIBRARY,
+    DJANGO_MIGRATIONS,
+    PRISMA_APP,
+    PRISMA_MIGRATIONS,
+    apply_migrations,
+    write_log,
+)
+from tests.support.cli import seedctl
+from tests.test_app_schemas import APPS, exact_state, row_versions
+
+
+def _count(url: str, query: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(query).fetchone()  # type: ignore[call-overload]
+    return int(row[0]) if row else 0
+
+
+@pytest.fixture
+def prisma(database_url: str, tmp_path: Path) -> Path:
+    """The Prisma fixture seeded once; returns the log."""
+    apply_migrations(database_url, PRISMA_MIGRATIONS)
+    log = write_log(tmp_path / "seed.log", PRISMA_APP)
+    apply_log(log, database_url=database_url)
+    return log
+
+
+def test_an_app_row_a_cascade_would_delete_stops_revert(prisma: Path, database_url: str) -> None:
+    """A login session of a seeded user (ON DELETE CASCADE): exit 12 naming it, nothing
+    reverted; --cascade reverts and records what went with it."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            """INSERT INTO "Session" ("id", "userId", "expiresAt")
+               SELECT 'sess_seeded', id, '2026-12-31' FROM "User"
+               WHERE email = 'user2@acme-demo.test'"""
+        )
+    with pytest.raises(DependentRowsError) as info:
+        revert(database_url=database_url, log_path=prisma)
+    assert info.value.exit_code == 12
+    assert "public.Session: 1 row (Session_userId_fkey, on delete cascade) refer to User" in str(
+        info.value
+    )
+    assert "pass --cascade" in str(info.value)
+    assert _count(database_url, 'SELECT count(*) FROM "User"') == 10
+
+    done = revert(database_url=database_url, log_path=prisma, cascade=True)
+    assert done.cascaded == {"public.Session": 1}
+    assert _count(database_url, 'SELECT count(*) FROM "User"') == 0
+    assert _count(database_url, 'SELECT count(*) FROM "Session"') == 0
+    with psycopg.connect(database_url) as conn:
+        counts = conn.execute(
+            "SELECT counts FROM seedctl.runs WHERE kind = 'revert' ORDER BY started_at DESC"
+        ).fetchone()
+    assert counts is not None and counts[0]["cascaded"] == {"public.Session": 1}
+
+
+def test_cascades_are_followed_and_set_null_counts_too(prisma: Path, database_url: str) -> None:
+    """An app folder in the seeded organisation takes its own subfolder with it (two keys
+    deep); an app user managed by a seeded one would lose the manager (SET NULL)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        org = conn.execute("""SELECT id FROM "Organization" WHERE slug = 'acme-demo'""").fetchone()
+        assert org is not None
+        conn.execute(
+            """INSERT INTO "Folder" ("id", "organizationId", "name")
+               VALUES ('app-f', %s, 'Mine')""",
+            org,
+        )
+        conn.execute(
+            """INSERT INTO "Organization" ("id", "name", "slug", "settings", "updatedAt")
+               VALUES ('other-org', 'Other', 'other', '{}', now())"""
+        )
+        conn.execute(
+            """INSERT INTO "Folder" ("id", "organizationId", "parentId", "name")
+               VALUES ('app-f2', 'other-org', 'app-f', 'Deeper')"""
+        )
+        conn.execute(
+            """INSERT INTO "User" ("organizationId", "email", "managerId", "updatedAt")
+               SELECT 'other-org', 'app@other.test', id, now() FROM "User"
+               WHERE email = 'user0@acme-demo.test'"""
+        )
+    result = revert(database_url=database_url, log_path=prisma, dry_run=True)
+    found = {(d.table, d.key, d.action, d.depth): d.rows for d in result.dependents}
+    assert found[("public.Folder", "Folder_organizationId_fkey", "cascade", 1)] == 1
+    assert found[("public.Folder", "Folder_parentId_fkey", "cascade", 2)] == 1
+    assert found[("public.User", "User_managerId_fkey", "set null", 1)] == 1
+    with pytest.raises(DependentRowsError, match=r"public\.Folder: 1 row"):
+        revert(database_url=database_url, log_path=prisma)
+
+
+def test_an_app_row_that_blocks_the_delete_is_refused_even_with_cascade(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A Django loan of a seeded book (NO ACTION): revert would fail part way, so it exits
+    12 before writing, --cascade or not, and names the key."""
+    apply_migrations(database_url, DJANGO_MIGRATIONS)
+    log = write_log(tmp_path / "seed.log", DJANGO_LIBRARY)
+    apply_log(log, database_url=database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO library_loan (borrower, due, book_id) "
+            "SELECT 'Ann', '2026-02-01', id FROM library_book ORDER BY id LIMIT 1"
+        )
+    before = exact_state(database_url, APPS["django"])
+    for cascade in (False, True):
+        with pytest.raises(DependentRowsError) as info:
+            revert(database_url=database_url, log_path=log, cascade=cascade)
+        message = str(info.value)
+        assert (
+            "public.library_loan: 1 row (library_loan_book_id_1c2d3e4f_fk_library_book_id, "
+            "on delete no action) refer to library_book"
+        ) in message
+        assert "would make the delete fail" in message
+    assert exact_state(database_url, APPS["django"]) == before
+
+
+def test_the_dry_run_says_what_revert_would_do_and_writes_nothing(
+    prisma: Path, database_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """--dry-run: per table what would be deleted, in a table and as JSON; no row changes,
+    no run is recorded."""
+    versions = row_versions(database_url, APPS["prisma"])
+    runs = _count(database_url, "SELECT count(*) FROM seedctl.runs")
+    result = revert(database_url=database_url, log_path=prisma, dry_run=True)
+    assert result.dry_run
+    assert result.deleted == {
+        "Organization": 1,
+        "Team": 3,
+        "User": 10,
+        "Membership": 10,
+        "Profile": 10,
+        "Folder": 2,
+    }
+    assert result.restored == {}
+    env = {**seedctl_env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    shown = seedctl(
+        "revert", "--tenant", "acme-demo", "--dry-run", env=_plugin(env, tmp_path), cwd=tmp_path
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "revert acme-demo on" in shown.stdout and "(dry run)" in shown.stdout
+    assert "would delete" in shown.stdout
+    assert shown.stdout.rstrip().endswith("dry run: nothing was written")
+    assert row_versions(database_url, APPS["prisma"]) == versions
+    assert _count(database_url, "SELECT count(*) FROM seedctl.runs") == runs
+
+
+def _plugin(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """``env`` with the app scenarios findable through entry points."""
+    site = tmp_path / "site"
+    dist_info = site / "seedctl_app_scenarios-0.1.dist-info"
+    dist_info.mkdir(parents=True, exist_ok=True)
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: seedctl-app-scenarios\nVersion: 0.1\n"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        "[seedctl.scenarios]\n"
+        "prisma-app = tests.support.app_scenarios:PRISMA_APP\n"
+        "django-library = tests.support.app_scenarios:DJANGO_LIBRARY\n"
+    )
+    return {**env, "PYTHONPATH": os.pathsep.join([str(site), env.get("PYTHONPATH", "")])}
+
+
+def _on_a_terminal(
+    args: list[str], env: dict[str, str], cwd: Path, answer: bytes
+) -> tuple[int, str]:
+    """Run seedctl with a pseudo-terminal as stdin, stdout and stderr; type ``answer``."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd)
+    os.close(slave)
+    output = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not answered and b"[y/N]" in output:
+                os.write(master, answer)
+                answered = True
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(master)
+    return proc.returncode, output.decode(errors="replace")
+
+
+def test_on_a_terminal_revert_asks_first(
+    database_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The question names the database and the rows; no keeps everything (exit 1), yes
+    reverts, and --yes never asks."""
+    apply_migrations(database_url, PRISMA_MIGRATIONS)
+    log = write_log(tmp_path / "seed.log", PRISMA_APP)
+    apply_log(log, database_url=database_url)
+    env = _plugin(
+        {**seedctl_env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, tmp_path
+    )
+    args = ["seedctl", "revert", "--log", str(log)]
+    code, shown = _on_a_terminal(args, env, tmp_path, b"n\n")
+    assert code == 1, shown
+    assert "Revert tenant acme-demo on database" in shown
+    assert "delete 36 and restore 0 rows? [y/N]" in shown
+    assert "revert declined at the question; nothing was reverted" in shown
+    assert _count(database_url, 'SELECT count(*) FROM "User"') == 10
+
+    code, shown = _on_a_terminal(args, env, tmp_path, b"y\n")
+    assert code == 0, shown
+    assert _count(database_url, 'SELECT count(*) FROM "User"') == 0
+
+    apply_log(log, database_url=database_url)
+    code, shown = _on_a_terminal([*args, "--yes"], env, tmp_path, b"n\n")
+    assert code == 0, shown
+    assert "[y/N]" not in shown
+    assert _count(database_url, 'SELECT count(*) FROM "User"') == 0
+
+
+def _kill_revert_after_first_page(args: list[str], env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "revert_page" in line:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+
+
+def test_an_interrupted_revert_then_applies_still_reverts_to_before(
+    database_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """apply; revert killed half way; apply twice more; revert: the pre-seed state, not a
+    foreign-key failure on rows the later applies wrote."""
+    apply_migrations(database_url, PRISMA_MIGRATIONS)
+    before = exact_state(database_url, APPS["prisma"])
+    log = write_log(tmp_path / "seed.log", PRISMA_APP, scale=3)
+    env = _plugin(
+        {**seedctl_env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, tmp_path
+    )
+    base = ["seedctl", "--log-format", "json", "--log-level", "debug"]
+    applied = subprocess.run(
+        [*base, "apply", "--log", str(log)], env=env, capture_output=True, text=True, check=False
+    )
+    assert applied.returncode == 0, applied.stderr
+    _kill_revert_after_first_page(
+        [*base, "revert", "--log", str(log), "--yes", "--batch-size", "7"], env
+    )
+    assert 0 < _count(database_url, 'SELECT count(*) FROM "User"') <= 30
+    for _ in range(2):
+        again = subprocess.run(
+            [*base, "apply", "--log", str(log)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert again.returncode == 0, again.stderr
+    final = subprocess.run(
+        [*base, "revert", "--log", str(log), "--yes"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert final.returncode == 0, final.stderr
+    assert "Traceback" not in final.stderr
+    assert exact_state(database_url, APPS["prisma"]) == before
+    assert _count(database_url, "SELECT count(*) FROM seedctl.applied") == 0
+
+
+def test_runs_1_after_an_interrupted_and_resumed_apply_undoes_both(
+    database_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """An apply killed -9 and its resumption are one seed: --runs 1 reverts both."""
+    apply_migrations(database_url, PRISMA_MIGRATIONS)
+    log = write_log(tmp_path / "seed.log", PRISMA_APP, scale=3)
+    env = _plugin(
+        {**seedctl_env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, tmp_path
+    )
+    base = ["seedctl", "--log-format", "json", "--log-level", "debug"]
+    proc = subprocess.Popen(
+        [*base, "apply", "--log", str(log), "--batch-size", "3"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    seen = 0
+    for line in proc.stderr:
+        seen += "batch_applied" in line
+        if seen == 5:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    resumed = subprocess.run(
+        [*base, "apply", "--log", str(log)], env=env, capture_output=True, text=True, check=False
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    with psycopg.connect(database_url) as conn:
+        statuses = sorted(s for (s,) in conn.execute("SELECT status FROM seedctl.runs").fetchall())
+    assert statuses == ["interrupted", "succeeded"]
+    revert(database_url=database_url, log_path=log, runs=1)
+    assert _count(database_url, 'SELECT count(*) FROM "User"') == 0
+    assert _count(database_url, "SELECT count(*) FROM seedctl.applied") == 0
+
+
+def test_revert_brings_the_ledgers_statistics_up_to_date(prisma: Path, database_url: str) -> None:
+    """Without autovacuum the ledger may never have been analyzed: revert analyzes it."""
+    with psycopg.connect(database_url) as conn:
+        before = conn.execute(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relid = 'seedctl.applied'::regclass"
+        ).fetchone()
+    assert before == (None,)
+    revert(database_url=database_url, log_path=prisma)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the statistics collector reports a little late
+        with psycopg.connect(database_url) as conn:
+            after = conn.execute(
+                "SELECT last_analyze FROM pg_stat_user_tables "
+                "WHERE relid = 'seedctl.applied'::regclass"
+            ).fetchone()
+        if after and after[0] is not None:
+            break
+        time.sleep(0.2)
+    assert after is not None and after[0] is not None
+
+
+def test_lifting_the_production_mark_needs_allow_production(
+    database_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """env set away from production is exit 7 without --allow-production; with it, done."""
+    set_environment("production", database_url=database_url)
+    with pytest.raises(ProductionGuardError, match="refusing to mark it staging"):
+        set_environment("staging", database_url=database_url)
+    refused = seedctl("env", "set", "staging", env=seedctl_env, cwd=tmp_path)
+    assert refused.returncode == 7
+    assert refused.stderr == (
+        "error: this database is marked production; refusing to mark it staging. "
+        "Pass --allow-production to mark it staging anyway.\n"
+    )
+    allowed = seedctl("env", "set", "staging", "--allow-production", env=seedctl_env, cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    assert seedctl("env", "set", "production", env=seedctl_env, cwd=tmp_path).returncode == 0
