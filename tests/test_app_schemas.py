@@ -126,13 +126,17 @@ APPS = {
 def logical_state(url: str, app: App) -> dict[str, list[str]]:
     """Every table of ``app`` as its rows' meaning, sorted (see PRISMA_LOGICAL)."""
     with psycopg.connect(url) as conn:
-        return {
-            table: sorted(
-                json.dumps(row, default=str, sort_keys=True)
-                for row in conn.execute(query).fetchall()  # type: ignore[call-overload]
-            )
-            for table, query in app.logical.items()
-        }
+        return _logical(conn, app)
+
+
+def _logical(conn: psycopg.Connection[Any], app: App) -> dict[str, list[str]]:
+    return {
+        table: sorted(
+            json.dumps(row, default=str, sort_keys=True)
+            for row in conn.execute(query).fetchall()  # type: ignore[call-overload]
+        )
+        for table, query in app.logical.items()
+    }
 
 
 def exact_state(url: str, app: App) -> dict[str, list[str]]:
@@ -420,8 +424,13 @@ def _kill_after(args: list[str], env: dict[str, str], event: str, delay: float) 
 
 
 def _ledger_matches_rows(url: str, app: App) -> None:
-    """Every seeded row has its ledger entry and no entry lacks its row."""
+    """Every seeded row has its ledger entry and no entry lacks its row.
+
+    One snapshot for both counts: a killed run's last COMMIT may still land on the
+    server after the process is gone, and must not fall between them.
+    """
     with psycopg.connect(url) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         exists = conn.execute("SELECT to_regclass('seedctl.applied') IS NOT NULL").fetchone()
         entries = 0
         if exists and exists[0]:
@@ -429,8 +438,8 @@ def _ledger_matches_rows(url: str, app: App) -> None:
                 "SELECT count(DISTINCT (table_name, row_id)) FROM seedctl.applied"
             ).fetchone()
             entries = counted[0] if counted else 0
-    app_rows = sum(len(r) for r in logical_state(url, app).values())
-    assert app_rows - APP_ROW_COUNTS[app.name] == entries
+        rows = sum(len(r) for r in _logical(conn, app).values())
+    assert rows - APP_ROW_COUNTS[app.name] == entries
 
 
 APP_ROW_COUNTS = {"prisma": 5, "django": 3}

@@ -371,3 +371,38 @@ def test_lifting_the_production_mark_needs_allow_production(
     allowed = seedctl("env", "set", "staging", "--allow-production", env=seedctl_env, cwd=tmp_path)
     assert allowed.returncode == 0, allowed.stderr
     assert seedctl("env", "set", "production", env=seedctl_env, cwd=tmp_path).returncode == 0
+
+
+def test_columns_the_app_owns_are_not_drift(database_url: str, tmp_path: Path) -> None:
+    """A login bumps updatedAt and lastSignedIn (the scenario's app-managed columns), an
+    author's insert-only created_at moves: verify passes and revert needs no --force; a
+    renamed user is still drift."""
+    from seedctl.engine.verify import verify_log
+    from seedctl.ledger import DriftError
+
+    apply_migrations(database_url, PRISMA_MIGRATIONS)
+    log = write_log(tmp_path / "seed.log", PRISMA_APP)
+    apply_log(log, database_url=database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            """UPDATE "User" SET "updatedAt" = now(), "lastSignedIn" = now()
+               WHERE email = 'user1@acme-demo.test'"""
+        )
+    assert verify_log(log, database_url=database_url).ok
+    assert revert(database_url=database_url, log_path=log, dry_run=True).drift_ignored == []
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("""UPDATE "User" SET name = 'Renamed' WHERE email = 'user1@acme-demo.test'""")
+    assert verify_log(log, database_url=database_url).difference_counts == {"changed": 1}
+    with pytest.raises(DriftError):
+        revert(database_url=database_url, log_path=log)
+
+    django = tmp_path / "django"
+    django.mkdir()
+    other = database_url  # same database, other tenant and tables
+    apply_migrations(other, DJANGO_MIGRATIONS)
+    library = write_log(django / "seed.log", DJANGO_LIBRARY)
+    apply_log(library, database_url=other)
+    with psycopg.connect(other, autocommit=True) as conn:
+        conn.execute("UPDATE library_author SET created_at = now()")
+    assert verify_log(library, database_url=other).ok

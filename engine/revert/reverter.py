@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -32,7 +32,15 @@ from seedctl.engine.db import (
 )
 from seedctl.engine.revert.dependents import Dependent, find_dependents, triggers_on
 from seedctl.engine.scenarios import get_scenario
-from seedctl.engine.target import TableSpec, Target, primary_key, qualified, read_target, row_match
+from seedctl.engine.target import (
+    TableSpec,
+    Target,
+    app_owned_columns,
+    primary_key,
+    qualified,
+    read_target,
+    row_match,
+)
 from seedctl.ledger import (
     ConfigError,
     DependentRowsError,
@@ -202,9 +210,14 @@ def _tables_in_scope(
 
 
 def _drift(
-    conn: sa.Connection, specs: Sequence[TableSpec], tenant: str, run_ids: Sequence[uuid.UUID]
+    conn: sa.Connection,
+    specs: Sequence[TableSpec],
+    tenant: str,
+    run_ids: Sequence[uuid.UUID],
+    ignored: Mapping[str, tuple[str, ...]],
 ) -> list[str]:
-    """Rows changed or deleted by someone since the seed last wrote them. Read-only."""
+    """Rows changed or deleted by someone since the seed last wrote them; changes to the
+    ``ignored`` (app-owned) columns do not count. Read-only."""
     found: list[str] = []
     raw = conn.connection.driver_connection
     assert raw is not None
@@ -215,11 +228,12 @@ def _drift(
             " WHERE tenant = %(tenant)s AND table_name = %(table)s AND run_id = ANY(%(runs)s)"
             " ORDER BY row_id, applied_at DESC, seq DESC"
             ") x LEFT JOIN {target} t ON {match}"
-            " WHERE {present} IS NULL OR to_jsonb(t) <> x.after LIMIT 20"
+            " WHERE {present} IS NULL OR to_jsonb(t) - {ignored} <> x.after - {ignored} LIMIT 20"
         ).format(
             target=qualified(spec),
             match=row_match(spec, "t", "x"),
             present=primary_key(spec, "t")[0],
+            ignored=sql.SQL("{}::text[]").format(sql.Literal(list(ignored.get(spec.name, ())))),
         )
         with raw.cursor() as cur:
             cur.execute(query, {"tenant": tenant, "table": spec.name, "runs": list(run_ids)})
@@ -283,7 +297,8 @@ def revert(
                     conn.execute(sa.text("SET TRANSACTION READ ONLY"))
                 run_ids, resuming = _target_runs(conn, tenant, runs)
                 specs = _tables_in_scope(conn, read_target(conn, scenario), tenant, run_ids)
-                drift = _drift(conn, specs, tenant, run_ids) if run_ids else []
+                owned = app_owned_columns(scenario)
+                drift = _drift(conn, specs, tenant, run_ids, owned) if run_ids else []
                 raw = conn.connection.driver_connection
                 assert raw is not None
                 with raw.cursor() as cur:

@@ -51,6 +51,10 @@ class Scenario(Protocol):
     entity_tables: Mapping[str, str]
     """Entity name to table name, in dependency order (parents before children)."""
 
+    # Optional: ``app_managed: Mapping[str, Sequence[str]]``, per table the columns the
+    # app owns once a row exists (``updatedAt``, ``lastSignedIn``): written on insert,
+    # never counted as drift. Read with :func:`seedctl.engine.target.app_owned_columns`.
+
     def tenant(self, params: ScenarioParams) -> str:
         """The tenant this run seeds: scopes the ledger and the advisory lock."""
         ...

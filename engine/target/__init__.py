@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from seedctl.engine.target.catalog import Column, ForeignKey, TableSpec, read_tables
     from seedctl.engine.target.check import (
         Target,
+        app_owned_columns,
         check_shapes,
         check_target,
         read_target,
@@ -39,6 +40,7 @@ __all__ = [
     "TableSpec",
     "Target",
     "ValueChecks",
+    "app_owned_columns",
     "check_shapes",
     "check_target",
     "column_check",
@@ -62,7 +64,14 @@ __getattr__, __dir__ = lazy_exports(
     {
         ".allowlist": ("AllowList", "Shape", "shape_of", "table_schemas"),
         ".catalog": ("Column", "ForeignKey", "TableSpec", "read_tables"),
-        ".check": ("Target", "check_shapes", "check_target", "read_target", "referenced_column"),
+        ".check": (
+            "Target",
+            "app_owned_columns",
+            "check_shapes",
+            "check_target",
+            "read_target",
+            "referenced_column",
+        ),
         ".create": ("SchemaResult", "create_target_schema"),
         ".values": ("ValueChecks", "column_check"),
         ".sqlnames": (

@@ -19,7 +19,14 @@ from seedctl.engine.target.allowlist import Shape, table_schemas
 from seedctl.engine.target.catalog import ID_TYPES, TableSpec, read_tables
 from seedctl.ledger import UnknownNameError
 
-__all__ = ["Target", "check_shapes", "check_target", "read_target", "referenced_column"]
+__all__ = [
+    "Target",
+    "app_owned_columns",
+    "check_shapes",
+    "check_target",
+    "read_target",
+    "referenced_column",
+]
 
 MAX_PROBLEMS = 5
 
@@ -167,3 +174,17 @@ def referenced_column(spec: TableSpec, column: str, ref_spec: TableSpec) -> str:
             "key and no foreign key says which column is meant"
         )
     return ref_spec.primary_key[0]
+
+
+def app_owned_columns(
+    scenario: Scenario, shapes: Mapping[Shape, int] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Per table, the columns the app owns once a row exists, which drift never counts:
+    the scenario's ``app_managed`` ones and the commands' insert-only ones (``shapes``)."""
+    owned: dict[str, set[str]] = {}
+    for table, columns in dict(getattr(scenario, "app_managed", None) or {}).items():
+        owned.setdefault(table, set()).update(columns)
+    for shape in shapes or ():
+        if shape.insert_only:
+            owned.setdefault(shape.table, set()).update(shape.insert_only)
+    return {table: tuple(sorted(columns)) for table, columns in sorted(owned.items())}

@@ -39,8 +39,9 @@ def seeded_rows_sql(spec: TableSpec | None) -> sql.Composed:
     )
 
 
-def drift_sql(spec: TableSpec) -> sql.Composed:
-    """Seeded rows that differ from their last applied image, at most ``%(limit)s``.
+def drift_sql(spec: TableSpec, ignored: tuple[str, ...] = ()) -> sql.Composed:
+    """Seeded rows that differ from their last applied image, at most ``%(limit)s``;
+    ``ignored`` columns (the app's own, see ``app_owned_columns``) never count.
 
     Returns ``(row_id, seq, missing, {column: [applied, now]}, missing total,
     changed total)`` per row; the totals count every such row, also those past the limit.
@@ -49,10 +50,11 @@ def drift_sql(spec: TableSpec) -> sql.Composed:
         """
 WITH latest AS ({latest}),
 drifted AS (
-    SELECT l.row_id, l.seq, l.after, to_jsonb(t) AS now, {present} IS NULL AS missing
+    SELECT l.row_id, l.seq, l.after - {ignored} AS after, to_jsonb(t) - {ignored} AS now,
+        {present} IS NULL AS missing
     FROM latest l
     LEFT JOIN {target} AS t ON {match}
-    WHERE {present} IS NULL OR to_jsonb(t) IS DISTINCT FROM l.after
+    WHERE {present} IS NULL OR to_jsonb(t) - {ignored} IS DISTINCT FROM l.after - {ignored}
 )
 SELECT d.row_id::text, d.seq, d.missing,
     (
@@ -71,6 +73,7 @@ LIMIT %(limit)s
         target=qualified(spec),
         match=row_match(spec, "t", "l"),
         present=primary_key(spec, "t")[0],
+        ignored=sql.SQL("{}::text[]").format(sql.Literal(list(ignored))),
     )
 
 

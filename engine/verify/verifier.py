@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from seedctl.engine.db import describe, driver_connection, read_only_transaction, resolve_database
 from seedctl.engine.pending import LogScan, scan_log
 from seedctl.engine.scenarios import ScenarioParams
-from seedctl.engine.target import TableSpec, read_target
+from seedctl.engine.target import TableSpec, app_owned_columns, read_target
 from seedctl.engine.verify.queries import dangling_sql, drift_sql, seeded_rows_sql
 from seedctl.ledger import LogReader, VerificationFailedError, store
 
@@ -210,6 +210,7 @@ class _Checker:
         self.ledger = store.ledger_exists(conn)
         self.tables = read_target(conn, scan.scenario).tables
         self.existing = set(self.tables)
+        self.app_owned = app_owned_columns(scan.scenario, scan.shapes)
 
     def _fetch(self, statement: Any, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         with driver_connection(self.conn).cursor() as cur:
@@ -257,7 +258,10 @@ class _Checker:
                 missing = Difference(entity, check.table, None, "missing", detail)
                 self.differences.add("missing", [missing], check.seeded_rows)
             return
-        drifted = self._fetch(drift_sql(spec), {**params, "limit": max(self.differences.room, 1)})
+        ignored = self.app_owned.get(spec.name, ())
+        drifted = self._fetch(
+            drift_sql(spec, ignored), {**params, "limit": max(self.differences.room, 1)}
+        )
         if not drifted:
             return
         found = [_drift_difference(entity, check.table, row) for row in drifted]

@@ -82,6 +82,8 @@ class PrismaApp:
     name = "prisma-app"
     version = "prisma-app/1"
     metadata = None
+    # Prisma bumps updatedAt on every write and the app stamps each login: not drift.
+    app_managed: Mapping[str, tuple[str, ...]] = {"User": ("updatedAt", "lastSignedIn")}
     entity_tables: Mapping[str, str] = {
         "organization": "Organization",
         "team": "Team",
