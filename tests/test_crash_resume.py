@@ -33,8 +33,11 @@ def _seedctl(*args: str) -> list[str]:
 
 
 def _consistent(url: str, tables: list[str]) -> tuple[int, int]:
-    """(target rows, ledger rows); on a fresh database every applied command inserted one row."""
+    """(target rows, ledger rows); on a fresh database every applied command inserted one row.
+
+    One snapshot for both: a killed run's last COMMIT may land after the process is gone."""
     with psycopg.connect(url) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         rows = 0
         for table in tables:
             exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
