@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
     from seedctl.engine.apply import ApplyResult
 
 __all__ = ["apply"]
+
+
+class DriftPolicy(StrEnum):
+    fail = "fail"
+    skip = "skip"
+    overwrite = "overwrite"
 
 
 def apply(
@@ -62,6 +69,15 @@ def apply(
             min=0.001,
         ),
     ] = None,
+    on_drift: Annotated[
+        DriftPolicy,
+        typer.Option(
+            "--on-drift",
+            help="What to do with a pending command whose row someone changed since the "
+            "seed wrote it: fail (exit 9, nothing written), skip it (it stays pending) or "
+            "overwrite (the before-image stays in the ledger).",
+        ),
+    ] = DriftPolicy.fail,
     batch_size: BatchSizeOption = 1000,
     writers: Annotated[
         int,
@@ -79,7 +95,8 @@ def apply(
 
     A rerun writes nothing; a killed run resumes where it stopped. Exit codes: 0 done,
     3 bad log, 4 database unreachable, 5 collision, 6 lock busy (--no-wait),
-    7 production guard, 8 post-seed check failed, 10 unknown table or column.
+    7 production guard, 8 post-seed check failed, 9 drift (--on-drift fail),
+    10 the log does not fit the tables or a value its column.
     """
     from seedctl.cli.version import seedctl_version
     from seedctl.ledger.logfile import file_sha256_soon
@@ -101,6 +118,7 @@ def apply(
         max_rows=batch_size,
         writers=writers,
         log_sha256=hashing,
+        on_drift=on_drift.value,
         lock_timeout_ms=None if lock_timeout is None else int(lock_timeout * 1000),
         version=seedctl_version(),
     )
@@ -119,6 +137,8 @@ def render_apply(result: ApplyResult, as_json: bool) -> None:
         (e, t.commands, t.already, t.inserted, t.updated, t.unchanged, t.skipped, t.found_rows)
         for e, t in result.entities.items()
     ]
+    overwritten = sum(t.drift_overwritten for t in result.entities.values())
+    kept = sum(t.drift_skipped for t in result.entities.values())
     columns = [
         "entity",
         "commands",
@@ -147,5 +167,17 @@ def render_apply(result: ApplyResult, as_json: bool) -> None:
         console.print(
             f"run {result.run_id}: {result.written} rows written in {result.elapsed_s:.2f}s; "
             f"log digest {result.log_digest}",
+            markup=False,
+        )
+    if overwritten:
+        console.print(
+            f"overwrote {overwritten} rows changed since the seed wrote them (--on-drift "
+            "overwrite); `seedctl audit` shows their before-images",
+            markup=False,
+        )
+    if kept:
+        console.print(
+            f"left {kept} rows changed since the seed wrote them as they are (--on-drift skip); "
+            "their commands stay pending",
             markup=False,
         )

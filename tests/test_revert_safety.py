@@ -406,3 +406,70 @@ def test_columns_the_app_owns_are_not_drift(database_url: str, tmp_path: Path) -
     with psycopg.connect(other, autocommit=True) as conn:
         conn.execute("UPDATE library_author SET created_at = now()")
     assert verify_log(library, database_url=other).ok
+
+
+def _edited_then_regenerated(database_url: str, tmp_path: Path) -> Path:
+    """Prisma seeded as of January, a profile edited in the app, then a February log."""
+    apply_migrations(database_url, PRISMA_MIGRATIONS)
+    log = tmp_path / "seed.log"
+    apply_log(write_log(log, PRISMA_APP, as_of="2026-01-15"), database_url=database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            """UPDATE "Profile" SET bio = 'Written by me' WHERE "userId" =
+               (SELECT id FROM "User" WHERE email = 'user2@acme-demo.test')"""
+        )
+        conn.execute("""UPDATE "User" SET "updatedAt" = now()""")  # the app's own column
+    return write_log(log, PRISMA_APP, as_of="2026-02-15")
+
+
+def _bio(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            """SELECT bio FROM "Profile" p JOIN "User" u ON u.id = p."userId"
+               WHERE u.email = 'user2@acme-demo.test'"""
+        ).fetchone()
+    return str(row[0]) if row else ""
+
+
+def test_apply_stops_before_overwriting_an_edited_row(database_url: str, tmp_path: Path) -> None:
+    """--on-drift fail (the default): exit 9 naming the row and its log line; nothing written."""
+    from seedctl.ledger import DriftError
+
+    log = _edited_then_regenerated(database_url, tmp_path)
+    versions = row_versions(database_url, APPS["prisma"])
+    with pytest.raises(DriftError) as info:
+        apply_log(log, database_url=database_url)
+    assert info.value.exit_code == 9
+    assert "1 pending command would overwrite rows changed since the seed wrote them" in str(
+        info.value
+    )
+    assert "Profile " in str(info.value) and "seed.log:" in str(info.value)
+    assert row_versions(database_url, APPS["prisma"]) == versions
+
+
+def test_apply_skips_or_overwrites_an_edited_row_as_asked(
+    database_url: str, tmp_path: Path
+) -> None:
+    """skip keeps the edit and counts it (the command stays pending); overwrite writes it,
+    counts it, and audit keeps the edited text as the before-image."""
+    from seedctl.engine.inspect import audit
+
+    log = _edited_then_regenerated(database_url, tmp_path)
+    skipped = apply_log(log, database_url=database_url, on_drift="skip")
+    assert skipped.entities["profile"].drift_skipped == 1
+    assert skipped.entities["profile"].updated == 9
+    assert _bio(database_url) == "Written by me"
+    from seedctl.engine.plan import plan_log
+
+    assert plan_log(log, database_url=database_url).pending == 1  # left for a later decision
+
+    overwritten = apply_log(log, database_url=database_url, on_drift="overwrite")
+    assert overwritten.entities["profile"].drift_overwritten == 1
+    assert overwritten.written == 1
+    assert _bio(database_url) == "Seeded as of 2026-02-15"
+    [entry] = [
+        e
+        for e in audit(database_url=database_url, entity="profile", limit=100)
+        if e.before and e.before.get("bio") == "Written by me"
+    ]
+    assert entry.outcome == "updated"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +41,15 @@ from seedctl.engine.db import (
     with_retry,
 )
 from seedctl.engine.pending import (
+    DRIFT_POLICIES,
     MAX_BATCH_ROWS,
     Batch,
+    DriftedCommand,
     LogScan,
     PendingCommand,
     Resolved,
+    drifted_commands,
+    drifted_rows,
     iter_entries,
     plan_batches,
     resolve_references,
@@ -57,6 +61,7 @@ from seedctl.engine.target import (
     TableSpec,
     Target,
     ValueChecks,
+    app_owned_columns,
     check_target,
     ledger_key,
     primary_key,
@@ -65,7 +70,9 @@ from seedctl.engine.target import (
 )
 from seedctl.ledger import (
     CollisionError,
+    Command,
     ConfigError,
+    DriftError,
     SeedctlError,
     UnknownNameError,
     VerificationFailedError,
@@ -79,6 +86,7 @@ log = structlog.get_logger("seedctl.apply")
 
 OUTCOMES = ("inserted", "updated", "unchanged", "skipped")
 DEFAULT_WRITERS = 2
+MAX_DRIFT_SHOWN = 20
 """Connections writing at once: two use both cores of a small machine's server."""
 
 
@@ -104,6 +112,11 @@ class EntityTally:
     skipped: int = 0
     expected_rows: int = 0
     found_rows: int | None = 0
+    drift_overwritten: int = 0
+    """Rows changed since the seed wrote them that this run overwrote (``--on-drift
+    overwrite``); their before-images are in the ledger."""
+    drift_skipped: int = 0
+    """Commands left pending because their row changed since (``--on-drift skip``)."""
 
 
 @dataclass
@@ -146,6 +159,7 @@ def apply_log(
     direct_copy: bool = True,
     writers: int = DEFAULT_WRITERS,
     log_sha256: Future[str] | None = None,
+    on_drift: str = "fail",
 ) -> ApplyResult:
     """Apply every pending command of ``log_path``. Writes target tables and the ledger.
 
@@ -159,6 +173,10 @@ def apply_log(
     """
     if writers < 1:
         raise ConfigError(f"--writers must be at least 1, not {writers}")
+    if on_drift not in DRIFT_POLICIES:
+        raise ConfigError(
+            f"--on-drift must be one of {', '.join(DRIFT_POLICIES)}, not {on_drift!r}"
+        )
     started = time.monotonic()
     hashing = log_sha256 or file_sha256_soon(log_path)
     with LogReader(log_path) as reader:
@@ -220,6 +238,16 @@ def apply_log(
             )
             if pending:
                 policy = retry or RetryPolicy()
+                owned = app_owned_columns(scan.scenario, scan.shapes)
+                drifted = with_retry(
+                    lambda: _drifted(
+                        session, scan, target, applied=applied, pending=pending, owned=owned
+                    ),
+                    policy=policy,
+                    what="drift check",
+                    on_retry=session.reconnect,
+                )
+                skip = _handle_drift(drifted, on_drift, result, scan)
                 with_retry(
                     lambda: _preflight_collisions(
                         session,
@@ -247,6 +275,8 @@ def apply_log(
                     target=target,
                     direct_copy=direct_copy,
                     writers=writers,
+                    owned=owned,
+                    skip=skip,
                 )
                 result.run_id = str(run_id)
             _check_counts(session, scan, target, result)
@@ -314,6 +344,93 @@ def _preflight_collisions(
         )
 
 
+def _drifted(
+    session: RunSession,
+    scan: LogScan,
+    target: Target,
+    *,
+    applied: set[bytes],
+    pending: Mapping[str, int],
+    owned: Mapping[str, tuple[str, ...]],
+) -> list[DriftedCommand]:
+    """Pending commands whose row someone changed since the seed wrote it. Read-only.
+
+    Only tables with pending commands and ledger rows of this tenant are looked at:
+    a first apply costs one cheap query.
+    """
+    tables = sorted({scan.scenario.entity_tables[e] for e in pending})
+    drifted: dict[str, set[str]] = {}
+    with session.transaction() as conn:
+        seeded = set(
+            conn.execute(
+                sa.text(
+                    "SELECT DISTINCT table_name FROM seedctl.applied "
+                    "WHERE tenant = :tenant AND table_name = ANY(:tables)"
+                ),
+                {"tenant": session.tenant, "tables": tables},
+            ).scalars()
+        )
+        with session.raw.cursor() as cur:
+            for table in sorted(seeded):
+                rows = drifted_rows(
+                    cur, target.tables[table], tenant=session.tenant, ignored=owned.get(table, ())
+                )
+                if rows:
+                    drifted[table] = rows
+    if not drifted:
+        return []
+    return drifted_commands(iter_entries(scan.path, scan.digest), applied, drifted)
+
+
+def _handle_drift(
+    drifted: list[DriftedCommand], on_drift: str, result: ApplyResult, scan: LogScan
+) -> dict[str, set[str]]:
+    """Fail, or count what is skipped or overwritten; the ids to skip per table."""
+    if not drifted:
+        return {}
+    if on_drift == "fail":
+        shown = "\n  ".join(
+            f"{d.table} {d.row_id} ({scan.path}:{d.line})" for d in drifted[:MAX_DRIFT_SHOWN]
+        )
+        more = (
+            f"\n  ... and {len(drifted) - MAX_DRIFT_SHOWN} more"
+            if len(drifted) > MAX_DRIFT_SHOWN
+            else ""
+        )
+        raise DriftError(
+            f"{len(drifted)} pending command{'s' if len(drifted) != 1 else ''} would overwrite "
+            "rows changed since the seed wrote them; nothing was written:\n  "
+            + shown
+            + more
+            + "\nPass --on-drift overwrite to write them anyway (their before-images stay in "
+            "the ledger, for audit and revert), or --on-drift skip to leave those rows as they are."
+        )
+    entity_of = {table: entity for entity, table in scan.scenario.entity_tables.items()}
+    skip: dict[str, set[str]] = {}
+    for d in drifted:
+        tally = result.entities[entity_of[d.table]]
+        if on_drift == "skip":
+            tally.drift_skipped += 1
+            skip.setdefault(d.table, set()).add(d.row_id)
+        else:
+            tally.drift_overwritten += 1
+    log.warning("apply_drift", policy=on_drift, rows=len(drifted))
+    return skip if on_drift == "skip" else {}
+
+
+def _without(
+    entries: Iterable[tuple[int, str, Command]], skip: Mapping[str, set[str]]
+) -> Iterator[tuple[int, str, Command]]:
+    """``entries`` less the commands ``--on-drift skip`` leaves pending."""
+    if not skip:
+        yield from entries
+        return
+    for seq, digest, command in entries:
+        rows = skip.get(command.table)
+        if rows is None or command.id not in rows:
+            yield seq, digest, command
+
+
 def _collidable(batch: Batch, resolved: Resolved) -> list[PendingCommand]:
     """The batch's rows that can collide before the rows they refer to are written.
 
@@ -373,6 +490,8 @@ def _run(
     target: Target,
     direct_copy: bool,
     writers: int,
+    owned: Mapping[str, tuple[str, ...]],
+    skip: Mapping[str, set[str]],
 ) -> uuid.UUID:
     with session.transaction() as conn:
         run_id = store.start_run(
@@ -439,7 +558,12 @@ def _run(
         [session, *extra], write, done, self_referencing=target.self_referencing
     )
     try:
-        batches = plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows)
+        batches = plan_batches(
+            _without(iter_entries(scan.path, scan.digest), skip),
+            applied,
+            max_rows=max_rows,
+            app_owned=owned,
+        )
         encode = NewRowsEncoder(target.tables)
         for batch, rows in prefetch((b, encode(b)) for b in batches):
             dispatcher.submit(batch, rows)
@@ -453,7 +577,7 @@ def _run(
             writer.close()
         if observer:
             observer.finished()
-    _finish(session, run_id, "succeeded", totals, scan)
+    _finish(session, run_id, "succeeded", totals, scan, left_pending=bool(skip))
     return run_id
 
 
@@ -463,15 +587,19 @@ def _finish(
     status: str,
     totals: Counter[str],
     scan: LogScan | None = None,
+    *,
+    left_pending: bool = False,
 ) -> None:
     counts: dict[str, object] = dict(totals)
     try:
         with session.transaction() as conn:
             if scan is not None:
-                # What a later rerun of this very file needs to know it has nothing to do.
+                # What a later rerun of this very file needs to know it has nothing to do
+                # (never after --on-drift skip: the skipped commands are still pending).
                 counts["commands"] = dict(scan.commands)
                 counts["rows"] = dict(scan.rows)
-                counts["ledger_rows"] = store.applied_count(conn, session.tenant)
+                if not left_pending:
+                    counts["ledger_rows"] = store.applied_count(conn, session.tenant)
             store.finish_run(conn, run_id, status=status, counts=counts)
     except (sa.exc.SQLAlchemyError, psycopg.Error, SeedctlError):
         if status == "succeeded":

@@ -41,7 +41,14 @@ _sql_cache: dict[
 
 def _batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
     # id(spec): a spec read from another database (or after a migration) builds anew.
-    key = (spec.schema, spec.name, batch.columns, batch.conflict, batch.insert_only, id(spec))
+    key = (
+        spec.schema,
+        spec.name,
+        batch.columns,
+        batch.conflict,
+        (*batch.insert_only, "|", *batch.app_owned),
+        id(spec),
+    )
     found = _sql_cache.get(key)
     if found is None:
         found = _sql_cache[key] = build_batch_sql(spec, batch)

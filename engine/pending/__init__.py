@@ -8,16 +8,26 @@ from typing import TYPE_CHECKING
 from seedctl.ledger.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from seedctl.engine.pending.drift import (
+        DRIFT_POLICIES,
+        DriftedCommand,
+        drifted_commands,
+        drifted_rows,
+    )
     from seedctl.engine.pending.planner import MAX_BATCH_ROWS, Batch, PendingCommand, plan_batches
     from seedctl.engine.pending.references import Resolved, resolve_references, unresolved
     from seedctl.engine.pending.scan import LogScan, iter_entries, scan_log
 
 __all__ = [
+    "DRIFT_POLICIES",
     "MAX_BATCH_ROWS",
     "Batch",
+    "DriftedCommand",
     "LogScan",
     "PendingCommand",
     "Resolved",
+    "drifted_commands",
+    "drifted_rows",
     "iter_entries",
     "plan_batches",
     "resolve_references",
@@ -28,6 +38,7 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
+        ".drift": ("DRIFT_POLICIES", "DriftedCommand", "drifted_commands", "drifted_rows"),
         ".planner": ("MAX_BATCH_ROWS", "Batch", "PendingCommand", "plan_batches"),
         ".references": ("Resolved", "resolve_references", "unresolved"),
         ".scan": ("LogScan", "iter_entries", "scan_log"),

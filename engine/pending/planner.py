@@ -12,7 +12,7 @@ to must be in an earlier one.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from seedctl.ledger import Command
@@ -44,14 +44,20 @@ class Batch:
     items: list[PendingCommand] = field(default_factory=list)
     refs: tuple[tuple[str, str], ...] = ()
     """``(column, referenced entity)`` for each column whose value is another row's key."""
+    app_owned: tuple[str, ...] = ()
+    """Columns the app owns once a row exists: written on insert, never updated."""
 
     @property
     def updatable(self) -> list[str]:
-        """The columns an upsert sets: all but id, the natural key and insert-only ones."""
+        """The columns an upsert sets: all but id, the natural key, insert-only and
+        app-owned ones."""
         return [
             c
             for c in self.columns
-            if c != "id" and c not in self.conflict and c not in self.insert_only
+            if c != "id"
+            and c not in self.conflict
+            and c not in self.insert_only
+            and c not in self.app_owned
         ]
 
     def accepts(self, command: Command, ids: set[str], max_rows: int) -> bool:
@@ -79,12 +85,14 @@ def plan_batches(
     applied: Container[bytes],
     *,
     max_rows: int = MAX_BATCH_ROWS,
+    app_owned: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Iterator[Batch]:
     """Yield the batches that bring the database from ``applied`` to the whole log.
 
     ``entries`` are ``(seq, hex hash, command)`` in log order; ``applied`` holds raw
-    32-byte digests.
+    32-byte digests; ``app_owned`` per table the columns an update leaves alone.
     """
+    owned = app_owned or {}
     if max_rows < 1:
         raise ValueError("max_rows must be at least 1")
     batch: Batch | None = None
@@ -103,6 +111,7 @@ def plan_batches(
                 conflict=command.conflict,
                 insert_only=command.insert_only,
                 refs=tuple((c, r.entity) for c, r in refs.items()) if refs else (),
+                app_owned=owned.get(command.table, ()),
             )
             ids = set()
         batch.items.append(PendingCommand(seq, digest, command))

@@ -1,0 +1,74 @@
+"""Pending commands that would overwrite rows someone changed since the seed wrote them.
+
+A person edits a seeded row in the app; a later generation of the log updates the
+same row. Apply must not overwrite that edit without saying so: it finds such rows
+before the first write (this module, read-only), then fails, skips them or
+overwrites them as ``--on-drift`` says. Plan shows the same list. Columns the app
+owns once a row exists (``app_owned_columns``) never count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+from seedctl.engine.target import TableSpec, primary_key, qualified, row_match
+from seedctl.ledger import Command
+
+__all__ = ["DRIFT_POLICIES", "DriftedCommand", "drifted_commands", "drifted_rows"]
+
+DRIFT_POLICIES = ("fail", "skip", "overwrite")
+
+
+@dataclass(frozen=True)
+class DriftedCommand:
+    """A pending command whose row changed since the seed last wrote it."""
+
+    line: int
+    table: str
+    row_id: str
+
+
+def drifted_rows(
+    cur: psycopg.Cursor[tuple[object, ...]],
+    spec: TableSpec,
+    *,
+    tenant: str,
+    ignored: tuple[str, ...],
+) -> set[str]:
+    """Command ids of ``spec``'s seeded rows that differ from the image the seed last left
+    (or are gone), ``ignored`` columns aside. One query per table. Read-only."""
+    cur.execute(
+        sql.SQL(
+            "SELECT l.row_id::text FROM ("
+            " SELECT DISTINCT ON (row_id) row_id, row_key, after FROM seedctl.applied"
+            " WHERE tenant = %(tenant)s AND table_name = %(table)s"
+            " ORDER BY row_id, applied_at DESC, seq DESC"
+            ") l LEFT JOIN {target} t ON {match}"
+            " WHERE {present} IS NULL"
+            " OR to_jsonb(t) - {ignored} IS DISTINCT FROM l.after - {ignored}"
+        ).format(
+            target=qualified(spec),
+            match=row_match(spec, "t", "l"),
+            present=primary_key(spec, "t")[0],
+            ignored=sql.SQL("{}::text[]").format(sql.Literal(list(ignored))),
+        ),
+        {"tenant": tenant, "table": spec.name},
+    )
+    return {str(row_id) for (row_id,) in cur.fetchall()}
+
+
+def drifted_commands(
+    entries: Iterable[tuple[int, str, Command]],
+    applied: set[bytes],
+    drifted: Mapping[str, set[str]],
+) -> list[DriftedCommand]:
+    """The pending commands of ``entries`` that touch a drifted row, in log order."""
+    found = []
+    for seq, digest, command in entries:
+        rows = drifted.get(command.table)
+        if rows and command.id in rows and bytes.fromhex(digest) not in applied:
+            found.append(DriftedCommand(seq + 1, command.table, command.id))
+    return found
