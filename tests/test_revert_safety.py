@@ -437,6 +437,12 @@ def test_apply_stops_before_overwriting_an_edited_row(database_url: str, tmp_pat
 
     log = _edited_then_regenerated(database_url, tmp_path)
     versions = row_versions(database_url, APPS["prisma"])
+    from seedctl.engine.plan import plan_log
+
+    plan = plan_log(log, database_url=database_url)
+    [drifted] = plan.drifted
+    assert drifted.startswith("Profile ") and "seed.log:" in drifted
+    assert any("would overwrite rows changed since the seed wrote them" in n for n in plan.notes)
     with pytest.raises(DriftError) as info:
         apply_log(log, database_url=database_url)
     assert info.value.exit_code == 9

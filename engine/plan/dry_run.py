@@ -21,6 +21,8 @@ from seedctl.engine.pending import (
     MAX_BATCH_ROWS,
     Batch,
     LogScan,
+    drifted_commands,
+    drifted_rows,
     iter_entries,
     plan_batches,
     resolve_references,
@@ -30,7 +32,14 @@ from seedctl.engine.plan.compare_sql import build_compare_sql
 from seedctl.engine.plan.report import write_plan_report
 from seedctl.engine.plan.result import EntityPlan, PlanResult
 from seedctl.engine.scenarios import get_scenario
-from seedctl.engine.target import TableSpec, Target, ValueChecks, check_shapes, read_target
+from seedctl.engine.target import (
+    TableSpec,
+    Target,
+    ValueChecks,
+    app_owned_columns,
+    check_shapes,
+    read_target,
+)
 from seedctl.ledger import BadValueError, LogReader, UnknownNameError, canonical_bytes, store
 
 __all__ = ["plan_log"]
@@ -90,6 +99,8 @@ def plan_log(
             _compare_batches(
                 conn, scan, target=target, applied=applied, result=result, max_rows=max_rows
             )
+            if result.ledger_exists:
+                result.drifted = _drifted(conn, scan, target, applied)
     result.notes = _notes(result)
     if report_path is not None:
         result.report_path = str(write_plan_report(result, report_path))
@@ -257,6 +268,28 @@ def _classify_without_table(batch: Batch, projection: _Projection) -> list[tuple
     return outcomes
 
 
+def _drifted(conn: sa.Connection, scan: LogScan, target: Target, applied: set[bytes]) -> list[str]:
+    """Pending commands that would overwrite rows changed since the seed wrote them."""
+    owned = app_owned_columns(scan.scenario, scan.shapes)
+    drifted: dict[str, set[str]] = {}
+    with driver_connection(conn).cursor() as cur:
+        for entity in scan.pending:
+            table = scan.scenario.entity_tables[entity]
+            if table in target.tables and table not in drifted:
+                rows = drifted_rows(
+                    cur,
+                    target.tables[table],
+                    tenant=scan.header.tenant,
+                    ignored=owned.get(table, ()),
+                )
+                if rows:
+                    drifted[table] = rows
+    if not drifted:
+        return []
+    found = drifted_commands(iter_entries(scan.path, scan.digest), applied, drifted)
+    return [f"{d.table} {d.row_id} ({scan.path}:{d.line})" for d in found]
+
+
 def _notes(result: PlanResult) -> list[str]:
     """What a user should know before applying, as sentences."""
     notes: list[str] = []
@@ -278,6 +311,11 @@ def _notes(result: PlanResult) -> list[str]:
         notes.append(
             f"{result.would_collide} pending rows collide with rows seedctl did not write: "
             "apply would stop before writing anything."
+        )
+    if result.drifted:
+        notes.append(
+            f"{len(result.drifted)} pending commands would overwrite rows changed since the "
+            "seed wrote them: apply stops before writing (--on-drift skip or overwrite decides)."
         )
     if result.environment == "production":
         notes.append(

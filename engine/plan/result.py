@@ -49,6 +49,9 @@ class PlanResult:
     entities: dict[str, EntityPlan] = field(default_factory=dict)
     batches: int = 0
     collisions: list[str] = field(default_factory=list)
+    drifted: list[str] = field(default_factory=list)
+    """Pending commands whose row someone changed since the seed wrote it (``table id
+    (log:line)``): apply stops on them unless told ``--on-drift skip|overwrite``."""
     notes: list[str] = field(default_factory=list)
     report_path: str | None = None
 
