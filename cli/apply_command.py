@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
+from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption, RetryForOption
 from seedctl.cli.output import console, print_json, print_table
 from seedctl.cli.progress import observer_for
 from seedctl.cli.scenario_options import (
@@ -73,12 +73,14 @@ def apply(
             max=16,
         ),
     ] = 2,
+    retry_for: RetryForOption = 30.0,
     as_json: JsonOption = False,
 ) -> None:
     """Apply every pending command of the log: target rows and ledger rows commit together.
 
     A rerun writes nothing; a killed run resumes where it stopped. Exit codes: 0 done,
-    3 bad log, 4 database unreachable, 5 collision, 6 lock busy (--no-wait),
+    3 bad log, 4 database unreachable (also after --retry-for) or a missing privilege,
+    5 collision, 6 lock busy (--no-wait) or locks held past --retry-for,
     7 production guard, 8 post-seed check failed, 10 unknown table or column.
     """
     from seedctl.cli.version import seedctl_version
@@ -90,6 +92,7 @@ def apply(
     if hashing is None:
         hashing = file_sha256_soon(log_path)
     from seedctl.engine.apply import apply_log
+    from seedctl.engine.db import RetryPolicy
 
     result = apply_log(
         log_path,
@@ -101,6 +104,7 @@ def apply(
         max_rows=batch_size,
         writers=writers,
         log_sha256=hashing,
+        retry=RetryPolicy(window=retry_for),
         lock_timeout_ms=None if lock_timeout is None else int(lock_timeout * 1000),
         version=seedctl_version(),
     )

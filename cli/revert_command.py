@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
+from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption, RetryForOption
 from seedctl.cli.output import console, error_console, print_json, print_table
 
 __all__ = ["revert_command"]
@@ -57,15 +57,18 @@ def revert_command(
     ] = False,
     database_url: DatabaseUrlOption = None,
     batch_size: BatchSizeOption = 1000,
+    retry_for: RetryForOption = 30.0,
     as_json: JsonOption = False,
 ) -> None:
     """Undo the seed newest first: inserted rows deleted, updated rows restored, ledger rows gone.
 
     Resumable: a killed revert finishes when run again. Exit codes: 0 done, 2 bad
-    option, 4 database unreachable, 6 lock busy (--no-wait), 7 production guard,
-    9 drift (rows changed since seeded; nothing reverted).
+    option or a tenant without apply runs, 4 database unreachable (also after
+    --retry-for) or a missing privilege, 6 lock busy (--no-wait) or locks held past
+    --retry-for, 7 production guard, 9 drift (rows changed since seeded; nothing reverted).
     """
     from seedctl.cli.version import seedctl_version
+    from seedctl.engine.db import RetryPolicy
     from seedctl.engine.revert import revert
 
     observer = None if as_json or not error_console.is_terminal else _Bar()
@@ -79,6 +82,7 @@ def revert_command(
         wait=not no_wait,
         observer=observer,
         page_rows=batch_size,
+        retry=RetryPolicy(window=retry_for),
         version=seedctl_version(),
     )
     if as_json:

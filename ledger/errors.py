@@ -10,12 +10,14 @@ from __future__ import annotations
 __all__ = [
     "CollisionError",
     "ConfigError",
+    "ContentionError",
     "DatabaseUnavailableError",
     "DriftError",
     "LedgerSchemaError",
     "LockBusyError",
     "LogCorruptError",
     "LogError",
+    "PermissionDeniedError",
     "ProductionGuardError",
     "SeedctlError",
     "UnknownNameError",
@@ -69,6 +71,10 @@ class DatabaseUnavailableError(SeedctlError):
     exit_code = 4
 
 
+class PermissionDeniedError(DatabaseUnavailableError):
+    """The role lacks a privilege a statement needs (SQLSTATE 42501)."""
+
+
 class CollisionError(SeedctlError):
     """A row with the seed's natural key exists and was not written by this seed."""
 
@@ -79,6 +85,11 @@ class LockBusyError(SeedctlError):
     """Another seedctl run holds this tenant's advisory lock and we were told not to wait."""
 
     exit_code = 6
+
+
+class ContentionError(LockBusyError):
+    """Other sessions kept a row locked, or kept aborting our transaction, for the whole
+    retry window (lock timeouts, deadlocks, serialization failures)."""
 
 
 class ProductionGuardError(SeedctlError):

@@ -150,24 +150,33 @@ def apply_log(
     with LogReader(log_path) as reader:
         tenant = reader.header.tenant
     database = resolve_database(database_url)
+    policy = retry or RetryPolicy()
     with connect_engine(database.url) as engine:
         session = RunSession(
             engine,
             tenant=tenant,
             application_name="seedctl apply",
             lock_timeout_ms=lock_timeout_ms,
+            policy=policy,
         )
         try:
-            with session.transaction() as conn:
-                guard_production(conn, allow_production=allow_production, action="apply")
+            session.in_transaction(
+                lambda conn: guard_production(
+                    conn, allow_production=allow_production, action="apply"
+                ),
+                what="apply: production check",
+            )
             session.lock(wait=wait)
             log_sha = hashing.result()
-            with session.transaction() as conn:
-                unchanged = _unchanged_since_last_apply(conn, tenant, log_sha)
+            unchanged = session.in_transaction(
+                lambda conn: _unchanged_since_last_apply(conn, tenant, log_sha),
+                what="apply: reading the last run",
+            )
             if unchanged is not None:
                 return _nothing_to_do(unchanged, log_path, tenant, describe(database.url), started)
-            with session.transaction() as conn:
-                applied = store.applied_hashes(conn, tenant)
+            applied = session.in_transaction(
+                lambda conn: store.applied_hashes(conn, tenant), what="apply: reading the ledger"
+            )
             # Every line and every name is checked before the first write.
             scan = scan_log(log_path, applied)
             result = ApplyResult(
@@ -186,26 +195,27 @@ def apply_log(
                         already=scan.done[entity],
                         expected_rows=scan.rows[entity],
                     )
-            with session.transaction() as conn:
+            create = database.embedded if create_schema is None else create_schema
+
+            def prepare(conn: sa.Connection) -> TargetSchema:
                 store.ensure_ledger(conn)
                 store.mark_interrupted(conn, tenant)
-                if database.embedded if create_schema is None else create_schema:
+                if create:
                     conn.execute(
                         sa.text("SELECT pg_advisory_xact_lock(hashtext('seedctl:target-ddl'))")
                     )
                     scan.scenario.metadata.create_all(conn, checkfirst=True)
-                target = check_target_schema(conn, scan.scenario.metadata)
+                return check_target_schema(conn, scan.scenario.metadata)
+
+            target = session.in_transaction(prepare, what="apply: ledger and target tables")
             pending = scan.pending
             log.info(
                 "apply_planned", tenant=tenant, log=str(log_path), pending=sum(pending.values())
             )
             if pending:
-                policy = retry or RetryPolicy()
-                with_retry(
+                session.retrying(
                     lambda: _preflight_collisions(session, scan, applied, pending, max_rows),
-                    policy=policy,
-                    what="collision check",
-                    on_retry=session.reconnect,
+                    what="apply: collision check",
                 )
                 run_id = _run(
                     session,
@@ -302,8 +312,8 @@ def _run(
     direct_copy: bool,
     writers: int,
 ) -> uuid.UUID:
-    with session.transaction() as conn:
-        run_id = store.start_run(
+    run_id = session.in_transaction(
+        lambda conn: store.start_run(
             conn,
             tenant=result.tenant,
             kind="apply",
@@ -312,7 +322,9 @@ def _run(
             log_file_sha256=log_sha,
             scenario=scan.header.scenario,
             params=scan.header.params,
-        )
+        ),
+        what="apply: recording the run",
+    )
     tenant = result.tenant
     log.info("run_started", run_id=str(run_id), tenant=tenant)
     if observer:
@@ -345,7 +357,9 @@ def _run(
                 on_retry=writer.reconnect,
             )
         except (sa.exc.DBAPIError, psycopg.Error) as e:
-            translated = translate_write_error(e, table=batch.table, first_seq=batch.items[0].seq)
+            translated = translate_write_error(
+                e, table=batch.table, first_seq=batch.items[0].seq, retry_window=retry.window
+            )
             if translated is None:
                 raise
             raise translated from e
@@ -392,17 +406,24 @@ def _finish(
     scan: LogScan | None = None,
 ) -> None:
     counts: dict[str, object] = dict(totals)
+
+    def mark(conn: sa.Connection) -> None:
+        if scan is not None:
+            # What a later rerun of this very file needs to know it has nothing to do.
+            counts["commands"] = dict(scan.commands)
+            counts["rows"] = dict(scan.rows)
+            counts["ledger_rows"] = store.applied_count(conn, session.tenant)
+        store.finish_run(conn, run_id, status=status, counts=counts)
+
+    if status == "succeeded":
+        session.in_transaction(mark, what="apply: recording the run's end")
+        return
     try:
+        # Once, not retried: the run is failing already, often because the server is gone.
         with session.transaction() as conn:
-            if scan is not None:
-                # What a later rerun of this very file needs to know it has nothing to do.
-                counts["commands"] = dict(scan.commands)
-                counts["rows"] = dict(scan.rows)
-                counts["ledger_rows"] = store.applied_count(conn, session.tenant)
-            store.finish_run(conn, run_id, status=status, counts=counts)
+            mark(conn)
     except (sa.exc.SQLAlchemyError, psycopg.Error, SeedctlError):
-        if status == "succeeded":
-            raise
+        # The next apply or revert marks it interrupted once it holds the tenant lock.
         log.warning("could_not_mark_run_failed", run_id=str(run_id))
 
 
@@ -457,7 +478,8 @@ def _nothing_to_do(
 
 def _check_counts(session: RunSession, scan: LogScan, result: ApplyResult) -> None:
     """Spec section 8's post-seed check: every row the log names is in the database."""
-    with session.transaction() as conn:
+
+    def count(conn: sa.Connection) -> None:
         for entity, tally in result.entities.items():
             table = scan.scenario.entity_tables[entity]
             tally.found_rows = conn.execute(
@@ -469,6 +491,8 @@ def _check_counts(session: RunSession, scan: LogScan, result: ApplyResult) -> No
                 # table_name lets the ledger's row index find the entries of small tables.
                 {"tenant": result.tenant, "table": table, "entity": entity},
             ).scalar_one()
+
+    session.in_transaction(count, what="apply: post-seed check")
     missing = {
         e: (t.expected_rows, t.found_rows)
         for e, t in result.entities.items()
