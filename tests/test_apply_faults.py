@@ -1,0 +1,84 @@
+"""Faults around a running apply, through the CLI: other sessions holding its rows or its
+tenant lock, retries that run out. Each ends in one ``error:`` paragraph with its
+documented exit code, never a traceback, and never a hang.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+from seedctl.engine.apply import apply_log
+from seedctl.engine.db import LOCK_CLASS
+from seedctl.ledger import LogReader
+
+from tests.support.okr_log import okr_log
+from tests.support.private_server import Watched
+
+TENANT = "puzzel-cx-demo"
+LATER = dt.date(2026, 2, 20)
+
+
+def _updates_pending(database_url: str, log: Path) -> None:
+    """Apply ``log`` whole, then append a later generation: check-in updates are pending."""
+    okr_log(log)
+    apply_log(log, database_url=database_url, create_schema=True)
+    okr_log(log, as_of=LATER)
+
+
+def _apply(log: Path, *extra: str) -> list[str]:
+    return [
+        "seedctl", "--log-format", "json", "--log-level", "debug", "apply", "--log", str(log),
+        *extra,
+    ]  # fmt: skip
+
+
+def test_writers_never_hang_on_a_session_that_holds_a_row_and_waits_for_the_tenant_lock(
+    database_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A session holding the check-in rows and queueing for the tenant lock: --writers 2 ends
+    with exit 6 within the retry window instead of hanging for ever."""
+    log = tmp_path / "L"
+    _updates_pending(database_url, log)
+    # The second batch's rows: the first goes to the run's own session, the second to
+    # its sibling writer, which then waits on this session in PostgreSQL while the run's
+    # session waits on the sibling in seedctl, where no deadlock detector looks.
+    with LogReader(log) as reader:
+        second = [r.id for r, _ in reader if 2820 + 100 < r.seq <= 2820 + 200]
+    holder = psycopg.connect(database_url)
+    locked = holder.execute(
+        "SELECT id FROM check_ins WHERE id = ANY(%s::uuid[]) FOR UPDATE", (second,)
+    ).fetchall()
+    assert len(locked) == 100
+    run = Watched.start(
+        _apply(log, "--writers", "2", "--batch-size", "100", "--retry-for", "3"), seedctl_env
+    )
+    try:
+        assert run.wait_for('"apply_planned"'), "".join(run.lines)
+        queued = threading.Thread(
+            target=lambda: holder.execute(
+                "SELECT pg_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, TENANT)
+            ),
+            daemon=True,
+        )
+        queued.start()
+        started = time.monotonic()
+        code, stdout, stderr = run.finish(timeout=60)
+        elapsed = time.monotonic() - started
+    except subprocess.TimeoutExpired:
+        run.proc.kill()
+        raise
+    finally:
+        queued.join(timeout=30)
+        holder.close()
+    assert (code, stdout) == (6, ""), stderr
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, stderr
+    assert "table check_ins" in errors[0]
+    assert "for 3s (--retry-for), so seedctl gave up" in errors[0]
+    assert elapsed < 30
