@@ -82,3 +82,33 @@ def test_writers_never_hang_on_a_session_that_holds_a_row_and_waits_for_the_tena
     assert "table check_ins" in errors[0]
     assert "for 3s (--retry-for), so seedctl gave up" in errors[0]
     assert elapsed < 30
+
+
+def test_a_row_lock_held_past_the_retry_window_is_exit_6_not_a_traceback(
+    database_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Another session keeps the rows locked: with --lock-timeout 0.2 and --retry-for 1 apply
+    gives up with exit 6 and one error paragraph; nothing of the locked batch is written."""
+    log = tmp_path / "L"
+    _updates_pending(database_url, log)
+    holder = psycopg.connect(database_url)
+    try:
+        holder.execute("SELECT id FROM check_ins FOR UPDATE").fetchall()
+        run = Watched.start(
+            _apply(log, "--writers", "1", "--lock-timeout", "0.2", "--retry-for", "1"),
+            seedctl_env,
+        )
+        code, stdout, stderr = run.finish(timeout=60)
+    finally:
+        holder.close()
+    assert (code, stdout) == (6, ""), stderr
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        "error: table check_ins, batch starting at log seq 2821: a lock stayed held by another "
+        "session for 1s (--retry-for), so seedctl gave up: canceling statement due to lock "
+        "timeout. Every batch committed before stays; run again to resume."
+    ]
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM seedctl.applied WHERE seq > 2820").fetchone()
+    assert row == (0,)

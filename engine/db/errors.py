@@ -59,7 +59,8 @@ def translate_driver_error(
 ) -> SeedctlError | None:
     """A user-facing error for any driver error, or None if ``error`` is not one.
 
-    ``doing`` says what seedctl was doing ("apply: batch users at log seq 201").
+    ``doing`` says what seedctl was doing ("apply: batch users at log seq 201"), or is
+    empty where that is not known.
     Transient errors reach here only once retrying gave up, after ``retry_window``
     seconds.
     """
@@ -71,24 +72,25 @@ def translate_driver_error(
         driver.diag.message_primary if isinstance(driver, psycopg.Error) else None
     ) or " ".join(str(driver).split())[:300]
     window = f" for {retry_window:g}s (--retry-for)" if retry_window is not None else ""
+    at = f"{doing}: " if doing else ""
     if isinstance(driver, psycopg.errors.InsufficientPrivilege):
         statement = _statement(error)
         verb = statement.split(" ", 1)[0].upper() if statement else ""
         needs = _PRIVILEGE_OF_VERB.get(verb, "a privilege")
         return PermissionDeniedError(
-            f"{doing}: {primary}: the role needs {needs} for: {statement or 'its statement'}"
+            f"{at}{primary}: the role needs {needs} for: {statement or 'its statement'}"
         )
     if sqlstate in _CONTENTION:
         return ContentionError(
-            f"{doing}: {_CONTENTION[sqlstate]}{window}, so seedctl gave up: {primary}. "
+            f"{at}{_CONTENTION[sqlstate]}{window}, so seedctl gave up: {primary}. "
             "Every batch committed before stays; run again to resume."
         )
     if is_transient(error):
         return DatabaseUnavailableError(
-            f"{doing}: lost the connection to the server and could not get it back{window}: "
+            f"{at}lost the connection to the server and could not get it back{window}: "
             f"{primary}. Every batch committed before stays; run again to resume."
         )
-    return SeedctlError(f"{doing}: PostgreSQL refused the statement: {primary}")
+    return SeedctlError(f"{at}PostgreSQL refused the statement: {primary}")
 
 
 def translate_write_error(
