@@ -30,7 +30,6 @@ def apply(
         Path | None,
         typer.Option(
             "--log",
-            dir_okay=False,
             help="The log to apply. Without it, the scenario is generated into "
             "$SEEDCTL_HOME/logs/<scenario>.log (./.seedctl by default) first, then applied.",
         ),

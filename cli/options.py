@@ -30,7 +30,7 @@ DatabaseUrlOption = Annotated[
 ]
 LogPathOption = Annotated[
     Path,
-    typer.Option("--log", help="Path of the seed log (JSON Lines).", dir_okay=False),
+    typer.Option("--log", help="Path of the seed log (JSON Lines)."),
 ]
 BatchSizeOption = Annotated[
     int,

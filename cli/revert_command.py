@@ -36,7 +36,7 @@ class _Bar:
 def revert_command(
     *,
     log: Annotated[
-        Path | None, typer.Option("--log", dir_okay=False, help="Revert the tenant this log seeds.")
+        Path | None, typer.Option("--log", help="Revert the tenant this log seeds.")
     ] = None,
     tenant: Annotated[
         str | None, typer.Option(help="Revert this tenant (instead of --log).")

@@ -6,15 +6,18 @@ documented exit code, never a traceback, and never a hang.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import psycopg
+import pytest
 from seedctl.engine.apply import apply_log
 from seedctl.engine.db import LOCK_CLASS
-from seedctl.ledger import LogReader
+from seedctl.ledger import LogCorruptError, LogReader
 
 from tests.support.okr_log import okr_log
 from tests.support.private_server import Watched
@@ -112,3 +115,80 @@ def test_a_row_lock_held_past_the_retry_window_is_exit_6_not_a_traceback(
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT count(*) FROM seedctl.applied WHERE seq > 2820").fetchone()
     assert row == (0,)
+
+
+class _AppendWhenStarted:
+    """An observer that appends to the log the moment the run starts writing."""
+
+    def __init__(self, append: Callable[[], None]) -> None:
+        self._append = append
+
+    def started(self, pending: Mapping[str, int]) -> None:
+        self._append()
+
+    def advanced(self, entity: str, rows: int) -> None:
+        pass
+
+    def finished(self) -> None:
+        pass
+
+
+def _ledger_rows(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM seedctl.applied").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_lines_appended_during_a_run_are_left_for_the_next_run(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A generation appended while apply writes is not applied by that run; the next run is."""
+    log = okr_log(tmp_path / "L")
+    first = apply_log(
+        log,
+        database_url=database_url,
+        create_schema=True,
+        max_rows=100,
+        observer=_AppendWhenStarted(lambda: okr_log(log, as_of=LATER)),
+    )
+    assert first.written == 2820
+    assert _ledger_rows(database_url) == 2820
+    second = apply_log(log, database_url=database_url, create_schema=True)
+    assert second.written == 654  # the appended check-in updates
+    assert _ledger_rows(database_url) == 2820 + 654
+
+
+def test_an_unverified_line_appended_during_a_run_is_never_written(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A chained line with a bogus hash appended mid-run is not applied; the next run is exit 3."""
+    log = okr_log(tmp_path / "L")
+
+    def append_bogus() -> None:
+        last = log.read_bytes().splitlines()[-1]
+        line = (
+            b'{"conflict":["slug"],"entity":"organization","hash":"' + b"0" * 64 + b'",'
+            b'"id":"11111111-1111-1111-1111-111111111111","insert_only":[],'
+            b'"key":{"slug":"x"},"op":"upsert","prev":"'
+            + hashlib.sha256(last).hexdigest().encode()
+            + b'","seq":2821,"table":"organizations","values":{}}\n'
+        )
+        with log.open("ab") as f:
+            f.write(line)
+
+    result = apply_log(
+        log,
+        database_url=database_url,
+        create_schema=True,
+        observer=_AppendWhenStarted(append_bogus),
+    )
+    assert result.written == 2820
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM organizations WHERE id = '11111111-1111-1111-1111-111111111111'"
+        ).fetchone()
+    assert row == (0,)
+    with pytest.raises(LogCorruptError) as caught:
+        apply_log(log, database_url=database_url, create_schema=True)
+    assert (caught.value.line, caught.value.exit_code) == (2822, 3)

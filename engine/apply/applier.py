@@ -272,7 +272,9 @@ def _preflight_collisions(
         return
     found: list[str] = []
     with session.transaction() as conn:
-        for batch in plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows):
+        for batch in plan_batches(
+            iter_entries(scan.path, scan.digest, scan.total), applied, max_rows=max_rows
+        ):
             if batch.table not in occupied:
                 continue
             spec = scan.allow.tables[batch.table]
@@ -380,7 +382,9 @@ def _run(
         [session, *extra], write, done, self_referencing=target.self_referencing
     )
     try:
-        batches = plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows)
+        batches = plan_batches(
+            iter_entries(scan.path, scan.digest, scan.total), applied, max_rows=max_rows
+        )
         encode = NewRowsEncoder(target.column_types)
         for batch, rows in prefetch((b, encode(b)) for b in batches):
             dispatcher.submit(batch, rows)
