@@ -172,3 +172,20 @@ def test_a_damaged_schema_version_is_exit_11(
             "seedctl.meta holds schema_version 'three', not a version number: the ledger is "
             "damaged. Restore it, or set it to the version its tables have."
         ), args
+
+
+def test_revert_of_a_tenant_without_runs_is_exit_2_by_log_or_tenant(
+    database_url: str, seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A tenant the ledger never applied: exit 2 whether --log or --tenant names it."""
+    other = okr_log(tmp_path / "other")
+    apply_log(other, database_url=database_url, create_schema=True)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE seedctl.runs SET tenant = 'someone-else'")
+        conn.execute("UPDATE seedctl.applied SET tenant = 'someone-else'")
+    for args in (("--log", "other"), ("--tenant", "puzzel-cx-demo")):
+        result = seedctl("revert", *args, env=seedctl_env, cwd=tmp_path)
+        assert (result.returncode, result.stdout) == (2, ""), (args, result.stderr)
+        assert _one_error(result.stderr) == (
+            "the ledger has no apply run for tenant 'puzzel-cx-demo'"
+        ), args
