@@ -104,8 +104,31 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="seedctl")
     except SeedctlError as e:
-        if _State.debug:
-            traceback.print_exc()
-        error_console.print(f"error: {e}", markup=False)
-        sys.exit(e.exit_code)
+        _fail(e)
+    except Exception as e:
+        translated = _driver_error(e)
+        if translated is None:
+            raise  # a bug: the traceback is the report
+        _fail(translated)
     return 0
+
+
+def _fail(error: SeedctlError) -> None:
+    """One ``error:`` paragraph and the error's exit code; the traceback only with --debug."""
+    if _State.debug:
+        traceback.print_exc()
+    error_console.print(f"error: {error}", markup=False)
+    sys.exit(error.exit_code)
+
+
+def _driver_error(error: Exception) -> SeedctlError | None:
+    """A PostgreSQL error no engine step translated, as a seedctl error; None for anything else.
+
+    The engine translates what it can say more about; this is the floor under it, so a
+    driver error never reaches a user as a traceback.
+    """
+    if type(error).__module__.split(".", 1)[0] not in {"psycopg", "sqlalchemy"}:
+        return None
+    from seedctl.engine.db import translate_driver_error
+
+    return translate_driver_error(error, doing="")

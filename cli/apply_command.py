@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
+from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption, RetryForOption
 from seedctl.cli.output import console, print_json, print_table
 from seedctl.cli.progress import observer_for
 from seedctl.cli.scenario_options import (
@@ -37,7 +37,6 @@ def apply(
         Path | None,
         typer.Option(
             "--log",
-            dir_okay=False,
             help="The log to apply. Without it, the scenario is generated into "
             "$SEEDCTL_HOME/logs/<scenario>.log (./.seedctl by default) first, then applied.",
         ),
@@ -89,12 +88,14 @@ def apply(
             max=16,
         ),
     ] = 2,
+    retry_for: RetryForOption = 30.0,
     as_json: JsonOption = False,
 ) -> None:
     """Apply every pending command of the log: target rows and ledger rows commit together.
 
     A rerun writes nothing; a killed run resumes where it stopped. Exit codes: 0 done,
-    3 bad log, 4 database unreachable, 5 collision, 6 lock busy (--no-wait),
+    3 bad log, 4 database unreachable (also after --retry-for) or a missing privilege,
+    5 collision, 6 lock busy (--no-wait) or locks held past --retry-for,
     7 production guard, 8 post-seed check failed, 9 drift (--on-drift fail),
     10 the log does not fit the tables or a value its column.
     """
@@ -107,6 +108,7 @@ def apply(
     if hashing is None:
         hashing = file_sha256_soon(log_path)
     from seedctl.engine.apply import apply_log
+    from seedctl.engine.db import RetryPolicy
 
     result = apply_log(
         log_path,
@@ -119,6 +121,7 @@ def apply(
         writers=writers,
         log_sha256=hashing,
         on_drift=on_drift.value,
+        retry=RetryPolicy(window=retry_for),
         lock_timeout_ms=None if lock_timeout is None else int(lock_timeout * 1000),
         version=seedctl_version(),
     )

@@ -20,7 +20,7 @@ def status(
     *,
     log: Annotated[
         Path | None,
-        typer.Option("--log", dir_okay=False, help="Also count this log's pending commands."),
+        typer.Option("--log", help="Also count this log's pending commands."),
     ] = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
     runs: Annotated[int, typer.Option(help="How many recent runs to list.", min=1)] = 10,

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["BatchSizeOption", "DatabaseUrlOption", "JsonOption", "LogPathOption"]
+__all__ = [
+    "BatchSizeOption",
+    "DatabaseUrlOption",
+    "JsonOption",
+    "LogPathOption",
+    "RetryForOption",
+]
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the result as one JSON object on stdout.")
@@ -24,7 +30,7 @@ DatabaseUrlOption = Annotated[
 ]
 LogPathOption = Annotated[
     Path,
-    typer.Option("--log", help="Path of the seed log (JSON Lines).", dir_okay=False),
+    typer.Option("--log", help="Path of the seed log (JSON Lines)."),
 ]
 BatchSizeOption = Annotated[
     int,
@@ -33,5 +39,15 @@ BatchSizeOption = Annotated[
         min=1,
         max=1000,
         help="Rows per transaction (spec section 7 caps it at 1000).",
+    ),
+]
+RetryForOption = Annotated[
+    float,
+    typer.Option(
+        "--retry-for",
+        min=0,
+        max=3600,
+        help="Seconds to keep retrying a step that fails transiently (the server restarting, "
+        "a lost connection, a lock timeout, a deadlock) before giving up.",
     ),
 ]

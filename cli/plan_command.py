@@ -24,7 +24,6 @@ def plan(
         Path,
         typer.Option(
             "--report",
-            dir_okay=False,
             help="Where to write the markdown report (a file write, not a database write); "
             "parent directories are created.",
         ),

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
+from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption, RetryForOption
 from seedctl.cli.output import console, error_console, print_json, print_table
 
 __all__ = ["revert_command"]
@@ -36,7 +36,7 @@ class _Bar:
 def revert_command(
     *,
     log: Annotated[
-        Path | None, typer.Option("--log", dir_okay=False, help="Revert the tenant this log seeds.")
+        Path | None, typer.Option("--log", help="Revert the tenant this log seeds.")
     ] = None,
     tenant: Annotated[
         str | None, typer.Option(help="Revert this tenant (instead of --log).")
@@ -75,21 +75,24 @@ def revert_command(
     ] = False,
     database_url: DatabaseUrlOption = None,
     batch_size: BatchSizeOption = 1000,
+    retry_for: RetryForOption = 30.0,
     as_json: JsonOption = False,
 ) -> None:
     """Undo the seed newest first: inserted rows deleted, updated rows restored, ledger rows gone.
 
     On a terminal it asks first, naming the database and the rows (--yes skips the
     question; scripts and pipes are never asked). Resumable: a killed revert finishes
-    when run again. Exit codes: 0 done, 1 declined at the question, 2 bad option,
-    4 database unreachable, 6 lock busy (--no-wait), 7 production guard, 9 drift
-    (rows changed since seeded; nothing reverted), 12 rows outside the ledger would
-    be deleted or changed (--cascade) or would make the delete fail.
+    when run again. Exit codes: 0 done, 1 declined at the question, 2 bad option or a
+    tenant without apply runs, 4 database unreachable (also after --retry-for) or a
+    missing privilege, 6 lock busy (--no-wait) or locks held past --retry-for,
+    7 production guard, 9 drift (rows changed since seeded; nothing reverted), 12 rows
+    outside the ledger would be deleted or changed (--cascade) or would make the delete fail.
     """
     import functools
     import sys
 
     from seedctl.cli.version import seedctl_version
+    from seedctl.engine.db import RetryPolicy
     from seedctl.engine.revert import revert
     from seedctl.ledger import SeedctlError
 
@@ -102,6 +105,7 @@ def revert_command(
         force=force,
         cascade=cascade,
         page_rows=batch_size,
+        retry=RetryPolicy(window=retry_for),
         version=seedctl_version(),
     )
     if not dry_run and not yes and not as_json and sys.stdin.isatty():

@@ -11,6 +11,7 @@ __all__ = [
     "BadValueError",
     "CollisionError",
     "ConfigError",
+    "ContentionError",
     "DatabaseUnavailableError",
     "DependentRowsError",
     "DriftError",
@@ -18,6 +19,7 @@ __all__ = [
     "LockBusyError",
     "LogCorruptError",
     "LogError",
+    "PermissionDeniedError",
     "ProductionGuardError",
     "SeedctlError",
     "UnknownNameError",
@@ -71,6 +73,10 @@ class DatabaseUnavailableError(SeedctlError):
     exit_code = 4
 
 
+class PermissionDeniedError(DatabaseUnavailableError):
+    """The role lacks a privilege a statement needs (SQLSTATE 42501)."""
+
+
 class CollisionError(SeedctlError):
     """A row with the seed's natural key exists and was not written by this seed."""
 
@@ -81,6 +87,11 @@ class LockBusyError(SeedctlError):
     """Another seedctl run holds this tenant's advisory lock and we were told not to wait."""
 
     exit_code = 6
+
+
+class ContentionError(LockBusyError):
+    """Other sessions kept a row locked, or kept aborting our transaction, for the whole
+    retry window (lock timeouts, deadlocks, serialization failures)."""
 
 
 class ProductionGuardError(SeedctlError):

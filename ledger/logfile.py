@@ -13,8 +13,10 @@ commit id names its history.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import stat
 import threading
 from binascii import hexlify
 from collections import Counter
@@ -36,6 +38,7 @@ from seedctl.ledger.errors import LogCorruptError, LogError
 
 __all__ = [
     "LOG_FORMAT",
+    "MAX_LINE_BYTES",
     "AppendResult",
     "EncodedBatch",
     "LogHeader",
@@ -55,6 +58,9 @@ __all__ = [
 ]
 
 LOG_FORMAT: Final = "seedctl-log/1"
+MAX_LINE_BYTES: Final = 16 << 20
+"""The longest line a log may hold (16 MiB, newline excluded). Readers never read more
+than this at once, so a file of zeros or one endless line costs bounded memory."""
 _WRITE_BUFFER = 1 << 20
 _BATCH_SIZE = 1024
 
@@ -146,10 +152,17 @@ class LogReader:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._file: IO[bytes] = _open_log(self.path)
-        first = self._file.readline()
+        first = self._file.readline(MAX_LINE_BYTES + 1)
         if not first:
             self._file.close()
             raise LogError("empty file, not a seedctl log", path=str(self.path), line=1)
+        if _too_long(first):
+            self._file.close()
+            raise LogError(
+                f"line 1 is longer than {MAX_LINE_BYTES >> 20} MiB: not a seedctl log",
+                path=str(self.path),
+                line=1,
+            )
         self.header = _parse_header(first, self.path)
         self.header_line = first.rstrip(b"\n")
         """Line 1's bytes without the newline: what the first command's ``prev`` hashes."""
@@ -177,19 +190,24 @@ class LogReader:
         self._head_line = prev_line
         self._done = True
 
-    def reread(self, digest: str) -> Iterator[LogRecord]:
+    def reread(self, digest: str, commands: int | None = None) -> Iterator[LogRecord]:
         """Stream a log already verified whole, whose digest was ``digest``.
 
         Checks the chain and, at the end, the digest, but not each line's content
         hash: a chain that ends in the same digest proves every line is byte for
         byte the one verified before. Each record is held back until the next line
         (or the digest) vouches for it, so a line changed in between is reported
-        before it is ever handed out.
+        before it is ever handed out. With ``commands`` (how many command lines the
+        verification saw) it stops after that many: lines appended since were never
+        verified, so they are never read here (the next verification takes them).
         """
         prev_line = self._head_line
         held: LogRecord | None = None
         line_no = 1
-        for raw in self._file:
+        while commands is None or line_no - 1 < commands:
+            raw = self._file.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                break
             line_no += 1
             if not raw.endswith(b"\n") or not raw.startswith(b"{"):
                 raise self._changed(line_no)
@@ -227,7 +245,31 @@ class LogReader:
         )
 
 
+def _too_long(raw: bytes) -> bool:
+    """Whether a bounded ``readline`` stopped at the bound rather than at a newline."""
+    return len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n")
+
+
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
 def _open_log(path: Path, mode: Literal["rb", "rb+"] = "rb") -> IO[bytes]:
+    """Open a log file; anything but a regular file is refused before it is opened (a FIFO
+    would block the open, a device would never end)."""
+    try:
+        mode_bits = path.stat().st_mode
+    except FileNotFoundError:
+        raise LogError("no such log file", path=str(path)) from None
+    except OSError as e:
+        raise LogError(f"cannot read: {e.strerror}", path=str(path)) from e
+    for test, kind in _NOT_REGULAR:
+        if test(mode_bits):
+            raise LogError(f"is {kind}, not a log file", path=str(path))
     try:
         return path.open(mode)
     except FileNotFoundError:
@@ -278,9 +320,16 @@ def read_records(
     """
     at = file.tell()
     while end is None or at < end:
-        raw = file.readline()
+        raw = file.readline(MAX_LINE_BYTES + 1)
         if not raw:
             return
+        if _too_long(raw):
+            raise LogCorruptError(
+                f"line is longer than {MAX_LINE_BYTES >> 20} MiB, the bound for one command: "
+                "not a seedctl log line",
+                path=str(path),
+                line=line_no,
+            )
         at += len(raw)
         record = _parse_record(raw, line_no, prev_line, path)
         yield record, raw
@@ -471,13 +520,28 @@ def encode_batches(
 def _write_new(path: Path, header: LogHeader, batches: Iterable[EncodedBatch]) -> AppendResult:
     partial = path.with_name(path.name + ".partial")
     head = canonical_bytes(header)
-    with partial.open("wb", buffering=_WRITE_BUFFER) as out:
-        out.write(head + b"\n")
-        added, skipped, digest = _write_records(out, batches, set(), 0, _sha256(head))
-        out.flush()
-        os.fsync(out.fileno())
-    partial.replace(path)
+    try:
+        with partial.open("wb", buffering=_WRITE_BUFFER) as out:
+            out.write(head + b"\n")
+            added, skipped, digest = _write_records(out, batches, set(), 0, _sha256(head))
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(path)
+    except OSError as e:
+        # A full disk, a read-only file system: nothing half-made stays behind.
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise _write_error(e, path) from e
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
     return AppendResult(path, True, added, skipped, added, digest)
+
+
+def _write_error(error: OSError, path: Path) -> LogError:
+    reason = error.strerror or str(error)
+    return LogError(f"cannot write the log: {reason}; nothing was written", path=str(path))
 
 
 def _append_existing(
@@ -489,12 +553,19 @@ def _append_existing(
         for record, _ in reader:
             seen.add(bytes.fromhex(record.hash))
         summary = reader.summary()
-    with path.open("ab", buffering=_WRITE_BUFFER) as out:
-        added, skipped, digest = _write_records(
-            out, batches, seen, summary.commands, summary.digest
-        )
-        out.flush()
-        os.fsync(out.fileno())
+    size = path.stat().st_size
+    try:
+        with path.open("ab", buffering=_WRITE_BUFFER) as out:
+            added, skipped, digest = _write_records(
+                out, batches, seen, summary.commands, summary.digest
+            )
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as e:
+        # Cut back to the verified log, so a failed append leaves no torn line.
+        with contextlib.suppress(OSError), path.open("rb+") as f:
+            f.truncate(size)
+        raise _write_error(e, path) from e
     return AppendResult(path, False, added, skipped, summary.commands + added, digest)
 
 

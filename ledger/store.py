@@ -167,9 +167,14 @@ def ledger_exists(conn: sa.Connection) -> bool:
 def ensure_ledger(conn: sa.Connection) -> None:
     """Create the ledger schema and tables if missing, and check their version.
 
-    Writes DDL on first use only. Idempotent, and safe against a concurrent
-    seedctl doing the same (the transaction-level advisory lock serialises it).
+    Writes DDL on first use only: a ledger already at this version with all its
+    tables is left alone without a statement, so a role with only SELECT, INSERT,
+    UPDATE and DELETE on a ledger an admin created can apply and revert. Idempotent,
+    and safe against a concurrent seedctl doing the same (the transaction-level
+    advisory lock serialises it).
     """
+    if ledger_version(conn) == LEDGER_SCHEMA_VERSION and _ledger_tables_present(conn):
+        return
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('seedctl:ledger-ddl'))"))
     conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}"))
     found = ledger_version(conn)
@@ -189,14 +194,34 @@ def ensure_ledger(conn: sa.Connection) -> None:
     )
 
 
+def _ledger_tables_present(conn: sa.Connection) -> bool:
+    names = [f"{LEDGER_SCHEMA}.{t.name}" for t in metadata.sorted_tables]
+    found = conn.execute(
+        sa.text("SELECT count(to_regclass(n)) FROM unnest(CAST(:names AS text[])) AS n"),
+        {"names": names},
+    ).scalar_one()
+    return bool(found == len(names))
+
+
 def ledger_version(conn: sa.Connection) -> int | None:
-    """The ledger's schema version, or None where there is no ledger yet. Read-only."""
+    """The ledger's schema version, or None where there is no ledger yet. Read-only.
+
+    A ``schema_version`` that is not a whole number is a damaged ledger (exit 11).
+    """
     if not conn.execute(sa.text("SELECT to_regclass('seedctl.meta') IS NOT NULL")).scalar_one():
         return None
     value = conn.execute(
         sa.select(meta.c.value).where(meta.c.key == "schema_version")
     ).scalar_one_or_none()
-    return None if value is None else int(value)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise LedgerSchemaError(
+            f"seedctl.meta holds schema_version {value[:40]!r}, not a version number: the "
+            "ledger is damaged. Restore it, or set it to the version its tables have."
+        ) from None
 
 
 def get_environment(conn: sa.Connection) -> str | None:

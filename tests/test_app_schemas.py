@@ -465,7 +465,7 @@ def test_kill_9_during_apply_then_rerun_equals_a_clean_run(
     log = write_log(tmp_path / "seed.log", app.scenario, scale=3)
     apply = [
         "seedctl", "--log-format", "json", "--log-level", "debug",
-        "apply", "--log", str(log), "--batch-size", "2",
+        "apply", "--log", str(log), "--batch-size", "1", "--writers", "1",
     ]  # fmt: skip
     done = subprocess.run(
         apply,
@@ -478,7 +478,7 @@ def test_kill_9_during_apply_then_rerun_equals_a_clean_run(
     rng = random.Random(11)
     kills = 0
     for _ in range(12):
-        returncode = _kill_after(apply, plugin_env, "batch_applied", rng.uniform(0, 0.05))
+        returncode = _kill_after(apply, plugin_env, "batch_applied", rng.uniform(0, 0.004))
         _ledger_matches_rows(database_url, app)
         if returncode is not None:
             assert returncode == 0

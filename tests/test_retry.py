@@ -6,7 +6,8 @@ import threading
 
 import psycopg
 import pytest
-from seedctl.engine.db import RetryPolicy, is_transient, with_retry
+from seedctl.engine.db import RetryPolicy, is_transient, translate_driver_error, with_retry
+from seedctl.ledger import ContentionError, DatabaseUnavailableError
 
 
 def _deadlock(url: str) -> psycopg.Error:
@@ -120,3 +121,71 @@ def test_with_retry_gives_up_after_the_last_attempt(database_url: str) -> None:
             operation, policy=RetryPolicy(attempts=3, base_delay=0), what="t", sleep=lambda _: None
         )
     assert len(attempts) == 3
+
+
+def test_a_failing_reconnect_is_one_more_attempt_inside_the_window() -> None:
+    """on_retry failing transiently (a real refused connection: the server still down) is
+    retried inside the window, not raised; the operation runs again once it succeeds."""
+    with pytest.raises(psycopg.OperationalError) as down:
+        psycopg.connect("host=127.0.0.1 port=1 connect_timeout=5")
+    assert is_transient(down.value)
+    calls: list[str] = []
+
+    def operation() -> str:
+        calls.append("op")
+        if len(calls) == 1:
+            raise down.value
+        return "done"
+
+    def reconnect(_error: BaseException) -> None:
+        calls.append("reconnect")
+        if calls.count("reconnect") < 3:
+            raise down.value
+
+    policy = RetryPolicy(base_delay=0, window=60)
+    pauses: list[float] = []
+    result = with_retry(operation, policy=policy, what="t", on_retry=reconnect, sleep=pauses.append)
+    assert result == "done"
+    assert calls == ["op", "reconnect", "reconnect", "reconnect", "op"]
+    assert len(pauses) == 3
+
+
+def test_the_window_bounds_the_retries(database_url: str) -> None:
+    """With no attempt limit, a transient error is raised once the window has passed."""
+    error = _deadlock(database_url)
+    now = [0.0]
+
+    def operation() -> None:
+        now[0] += 1.0
+        raise error
+
+    with pytest.raises(psycopg.errors.DeadlockDetected):
+        with_retry(
+            operation,
+            policy=RetryPolicy(base_delay=0, window=5),
+            what="t",
+            sleep=lambda _: None,
+            clock=lambda: now[0],
+        )
+    assert now[0] == 6  # first failure at 1, the window ends at 6
+
+
+def test_exhausted_contention_is_exit_6_and_a_lost_server_exit_4(database_url: str) -> None:
+    """Real deadlock and serialization errors translate to ContentionError, a lost
+    connection to DatabaseUnavailableError, each naming the step and the window."""
+    for error in (_deadlock(database_url), _serialization_failure(database_url)):
+        translated = translate_driver_error(error, doing="apply: batch users", retry_window=3)
+        assert isinstance(translated, ContentionError)
+        assert translated.exit_code == 6
+        assert str(translated).startswith("apply: batch users: ")
+        assert "for 3s (--retry-for), so seedctl gave up" in str(translated)
+    lost = translate_driver_error(
+        psycopg.OperationalError("server closed the connection unexpectedly"),
+        doing="revert delete",
+        retry_window=30,
+    )
+    assert isinstance(lost, DatabaseUnavailableError)
+    assert lost.exit_code == 4
+    assert str(lost).startswith(
+        "revert delete: lost the connection to the server and could not get it back for 30s"
+    )

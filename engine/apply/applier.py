@@ -182,26 +182,38 @@ def apply_log(
     with LogReader(log_path) as reader:
         tenant, scenario_name = reader.header.tenant, reader.header.scenario
     database = resolve_database(database_url)
+    policy = retry or RetryPolicy()
     with connect_engine(database.url) as engine:
         session = RunSession(
             engine,
             tenant=tenant,
             application_name="seedctl apply",
             lock_timeout_ms=lock_timeout_ms,
+            policy=policy,
         )
         try:
-            with session.transaction() as conn:
-                guard_production(conn, allow_production=allow_production, action="apply")
+            session.in_transaction(
+                lambda conn: guard_production(
+                    conn, allow_production=allow_production, action="apply"
+                ),
+                what="apply: production check",
+            )
             session.lock(wait=wait)
             log_sha = hashing.result()
-            with session.transaction() as conn:
-                unchanged = _unchanged_since_last_apply(conn, tenant, log_sha)
+            unchanged = session.in_transaction(
+                lambda conn: _unchanged_since_last_apply(conn, tenant, log_sha),
+                what="apply: reading the last run",
+            )
             if unchanged is not None:
                 return _nothing_to_do(unchanged, log_path, tenant, describe(database.url), started)
-            with session.transaction() as conn:
-                applied = store.applied_hashes(conn, tenant)
-                scenario = get_scenario(scenario_name)
-                present = read_target(conn, scenario).tables
+            scenario = get_scenario(scenario_name)
+            applied, present = session.in_transaction(
+                lambda conn: (
+                    store.applied_hashes(conn, tenant),
+                    read_target(conn, scenario).tables,
+                ),
+                what="apply: reading the ledger and the catalog",
+            )
             # Every line, every name and every pending value is checked before the first write.
             scan = scan_log(log_path, applied, checks=ValueChecks(present, scenario.entity_tables))
             result = ApplyResult(
@@ -220,35 +232,36 @@ def apply_log(
                         already=scan.done[entity],
                         expected_rows=scan.rows[entity],
                     )
-            with session.transaction() as conn:
+            metadata = scan.scenario.metadata
+            create = metadata is not None and (
+                database.embedded if create_schema is None else create_schema
+            )
+
+            def prepare(conn: sa.Connection) -> Target:
                 store.ensure_ledger(conn)
                 store.mark_interrupted(conn, tenant)
-                metadata = scan.scenario.metadata
-                if metadata is not None and (
-                    database.embedded if create_schema is None else create_schema
-                ):
+                if create and metadata is not None:
                     conn.execute(
                         sa.text("SELECT pg_advisory_xact_lock(hashtext('seedctl:target-ddl'))")
                     )
                     metadata.create_all(conn, checkfirst=True)
-                target = check_target(conn, scan.scenario, scan.shapes, scan.path)
+                return check_target(conn, scan.scenario, scan.shapes, scan.path)
+
+            target = session.in_transaction(prepare, what="apply: ledger and target tables")
             pending = scan.pending
             log.info(
                 "apply_planned", tenant=tenant, log=str(log_path), pending=sum(pending.values())
             )
             if pending:
-                policy = retry or RetryPolicy()
                 owned = app_owned_columns(scan.scenario, scan.shapes)
-                drifted = with_retry(
+                drifted = session.retrying(
                     lambda: _drifted(
                         session, scan, target, applied=applied, pending=pending, owned=owned
                     ),
-                    policy=policy,
-                    what="drift check",
-                    on_retry=session.reconnect,
+                    what="apply: drift check",
                 )
                 skip = _handle_drift(drifted, on_drift, result, scan)
-                with_retry(
+                session.retrying(
                     lambda: _preflight_collisions(
                         session,
                         scan,
@@ -257,9 +270,7 @@ def apply_log(
                         pending=pending,
                         max_rows=max_rows,
                     ),
-                    policy=policy,
-                    what="collision check",
-                    on_retry=session.reconnect,
+                    what="apply: collision check",
                 )
                 run_id = _run(
                     session,
@@ -320,7 +331,9 @@ def _preflight_collisions(
         return
     found: list[str] = []
     with session.transaction() as conn:
-        for batch in plan_batches(iter_entries(scan.path, scan.digest), applied, max_rows=max_rows):
+        for batch in plan_batches(
+            iter_entries(scan.path, scan.digest, scan.total), applied, max_rows=max_rows
+        ):
             if batch.table not in occupied:
                 continue
             spec = target.tables[batch.table]
@@ -379,7 +392,7 @@ def _drifted(
                     drifted[table] = rows
     if not drifted:
         return []
-    return drifted_commands(iter_entries(scan.path, scan.digest), applied, drifted)
+    return drifted_commands(iter_entries(scan.path, scan.digest, scan.total), applied, drifted)
 
 
 def _handle_drift(
@@ -493,8 +506,8 @@ def _run(
     owned: Mapping[str, tuple[str, ...]],
     skip: Mapping[str, set[str]],
 ) -> uuid.UUID:
-    with session.transaction() as conn:
-        run_id = store.start_run(
+    run_id = session.in_transaction(
+        lambda conn: store.start_run(
             conn,
             tenant=result.tenant,
             kind="apply",
@@ -503,7 +516,9 @@ def _run(
             log_file_sha256=log_sha,
             scenario=scan.header.scenario,
             params=scan.header.params,
-        )
+        ),
+        what="apply: recording the run",
+    )
     tenant = result.tenant
     log.info("run_started", run_id=str(run_id), tenant=tenant)
     if observer:
@@ -537,7 +552,9 @@ def _run(
                 on_retry=writer.reconnect,
             )
         except (sa.exc.DBAPIError, psycopg.Error) as e:
-            translated = translate_write_error(e, table=batch.table, first_seq=batch.items[0].seq)
+            translated = translate_write_error(
+                e, table=batch.table, first_seq=batch.items[0].seq, retry_window=retry.window
+            )
             if translated is None:
                 raise
             raise translated from e
@@ -559,7 +576,7 @@ def _run(
     )
     try:
         batches = plan_batches(
-            _without(iter_entries(scan.path, scan.digest), skip),
+            _without(iter_entries(scan.path, scan.digest, scan.total), skip),
             applied,
             max_rows=max_rows,
             app_owned=owned,
@@ -591,19 +608,26 @@ def _finish(
     left_pending: bool = False,
 ) -> None:
     counts: dict[str, object] = dict(totals)
+
+    def mark(conn: sa.Connection) -> None:
+        if scan is not None:
+            # What a later rerun of this very file needs to know it has nothing to do
+            # (never after --on-drift skip: the skipped commands are still pending).
+            counts["commands"] = dict(scan.commands)
+            counts["rows"] = dict(scan.rows)
+            if not left_pending:
+                counts["ledger_rows"] = store.applied_count(conn, session.tenant)
+        store.finish_run(conn, run_id, status=status, counts=counts)
+
+    if status == "succeeded":
+        session.in_transaction(mark, what="apply: recording the run's end")
+        return
     try:
+        # Once, not retried: the run is failing already, often because the server is gone.
         with session.transaction() as conn:
-            if scan is not None:
-                # What a later rerun of this very file needs to know it has nothing to do
-                # (never after --on-drift skip: the skipped commands are still pending).
-                counts["commands"] = dict(scan.commands)
-                counts["rows"] = dict(scan.rows)
-                if not left_pending:
-                    counts["ledger_rows"] = store.applied_count(conn, session.tenant)
-            store.finish_run(conn, run_id, status=status, counts=counts)
+            mark(conn)
     except (sa.exc.SQLAlchemyError, psycopg.Error, SeedctlError):
-        if status == "succeeded":
-            raise
+        # The next apply or revert marks it interrupted once it holds the tenant lock.
         log.warning("could_not_mark_run_failed", run_id=str(run_id))
 
 
@@ -658,7 +682,8 @@ def _nothing_to_do(
 
 def _check_counts(session: RunSession, scan: LogScan, target: Target, result: ApplyResult) -> None:
     """Spec section 8's post-seed check: every row the log names is in the database."""
-    with session.transaction():
+
+    def count(conn: sa.Connection) -> None:
         for entity, tally in result.entities.items():
             spec = target.tables[scan.scenario.entity_tables[entity]]
             query = psycopg.sql.SQL(
@@ -670,11 +695,15 @@ def _check_counts(session: RunSession, scan: LogScan, target: Target, result: Ap
                 key=psycopg.sql.SQL(", ").join(primary_key(spec)),
                 ledger_key=psycopg.sql.SQL(", ").join(ledger_key(spec)),
             )
-            with session.raw.cursor() as cur:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cur:
                 # table_name lets the ledger's row index find the entries of small tables.
                 cur.execute(query, {"tenant": result.tenant, "table": spec.name, "entity": entity})
                 row = cur.fetchone()
                 tally.found_rows = int(str(row[0])) if row else 0
+
+    session.in_transaction(count, what="apply: post-seed check")
     missing = {
         e: (t.expected_rows, t.found_rows)
         for e, t in result.entities.items()

@@ -17,15 +17,17 @@ if TYPE_CHECKING:
     )
     from seedctl.engine.db.embedded import EMBEDDED_DATABASE, seedctl_home
     from seedctl.engine.db.environment import get_environment, guard_production, set_environment
-    from seedctl.engine.db.errors import translate_write_error
+    from seedctl.engine.db.errors import translate_driver_error, translate_write_error
     from seedctl.engine.db.locking import LOCK_CLASS, acquire_tenant_lock
     from seedctl.engine.db.readonly import driver_connection, read_only_transaction
-    from seedctl.engine.db.retry import RetryPolicy, is_transient, with_retry
-    from seedctl.engine.db.session import RunSession
+    from seedctl.engine.db.retry import DEFAULT_RETRY_WINDOW, RetryPolicy, is_transient, with_retry
+    from seedctl.engine.db.session import SIBLING_LOCK_TIMEOUT_MS, RunSession
 
 __all__ = [
+    "DEFAULT_RETRY_WINDOW",
     "EMBEDDED_DATABASE",
     "LOCK_CLASS",
+    "SIBLING_LOCK_TIMEOUT_MS",
     "Database",
     "RetryPolicy",
     "RunSession",
@@ -41,6 +43,7 @@ __all__ = [
     "seedctl_home",
     "set_environment",
     "sqlalchemy_url",
+    "translate_driver_error",
     "translate_write_error",
     "with_retry",
 ]
@@ -57,10 +60,10 @@ __getattr__, __dir__ = lazy_exports(
         ),
         ".embedded": ("EMBEDDED_DATABASE", "seedctl_home"),
         ".environment": ("get_environment", "guard_production", "set_environment"),
-        ".errors": ("translate_write_error",),
+        ".errors": ("translate_driver_error", "translate_write_error"),
         ".locking": ("LOCK_CLASS", "acquire_tenant_lock"),
         ".readonly": ("driver_connection", "read_only_transaction"),
-        ".retry": ("RetryPolicy", "is_transient", "with_retry"),
-        ".session": ("RunSession",),
+        ".retry": ("DEFAULT_RETRY_WINDOW", "RetryPolicy", "is_transient", "with_retry"),
+        ".session": ("SIBLING_LOCK_TIMEOUT_MS", "RunSession"),
     },
 )

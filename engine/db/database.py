@@ -7,10 +7,13 @@ host, port, database and user, never the password.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import psycopg
 import sqlalchemy as sa
@@ -39,21 +42,61 @@ def resolve_database(url: str | None) -> Database:
 
 
 def sqlalchemy_url(url: str) -> URL:
-    """Accept plain ``postgresql://`` / ``postgres://`` URLs and pin the psycopg 3 driver."""
+    """Accept plain ``postgresql://`` / ``postgres://`` URLs and pin the psycopg 3 driver.
+
+    Every part is checked here, before the driver sees it: the scheme, the host's
+    brackets, the port, and the query's parameter names (libpq's keywords). A bad
+    one is exit 2 naming that part, never a driver traceback.
+    """
+    url = url.replace("postgres://", "postgresql://", 1)
+    _check_parts(url)
     try:
-        parsed = make_url(url.replace("postgres://", "postgresql://", 1))
-    except sa.exc.ArgumentError:
-        raise ConfigError(f"not a database URL: {_redact(url)}") from None
-    if parsed.get_backend_name() != "postgresql":
+        parsed = make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        # Not echoed: text that is no URL may be a secret pasted in the wrong place.
+        raise ConfigError("not a database URL: <unparseable URL>") from None
+    if parsed.drivername not in {"postgresql", "postgresql+psycopg"}:
         raise ConfigError(f"seedctl needs a postgresql:// URL, not {parsed.drivername}://")
+    unknown = sorted(set(parsed.query) - _libpq_keywords())
+    if unknown:
+        raise ConfigError(
+            f"the database URL's query names {', '.join(map(repr, unknown))}, not a libpq "
+            "connection parameter (such as host, port, sslmode, connect_timeout, options)"
+        )
     return parsed.set(drivername="postgresql+psycopg")
 
 
-def _redact(url: str) -> str:
+def _check_parts(url: str) -> None:
+    shown = _redact(url)
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<unparseable URL>"
+        parts = urlsplit(url)
+    except ValueError:
+        raise ConfigError(
+            f"the database URL's host has an unclosed '[' (write an IPv6 address as [::1]): {shown}"
+        ) from None
+    if "," in parts.netloc:
+        return  # several hosts: libpq's own syntax, checked when connecting
+    try:
+        port = parts.port
+    except ValueError:
+        given = parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[-1]
+        raise ConfigError(
+            f"the database URL's port {given!r} is not a number from 1 to 65535: {shown}"
+        ) from None
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(
+            f"the database URL's port {port} is not a number from 1 to 65535: {shown}"
+        )
+
+
+@functools.cache
+def _libpq_keywords() -> frozenset[str]:
+    return frozenset(d.keyword.decode() for d in psycopg.pq.Conninfo.get_defaults())
+
+
+def _redact(url: str) -> str:
+    """The URL with its password, if any, replaced by ``***``."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def describe(url: str) -> str:

@@ -161,7 +161,13 @@ def generate_log(
     if path.exists():
         _check_same_origin(path, header)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise LogError(
+                f"cannot create the log's folder {path.parent}: {e.strerror or e}",
+                path=str(path),
+            ) from e
     with closing(_encoded(scenario, params, workers)) as batches:
         appended = append_encoded(path, header, batches)
     return GenerateResult(

@@ -19,7 +19,13 @@ from pathlib import Path
 from seedctl.engine.scenarios import Scenario, get_scenario
 from seedctl.engine.target import AllowList, Shape, ValueChecks, shape_of
 from seedctl.ledger import BadValueError, Command, UnknownNameError
-from seedctl.ledger.logfile import LogHeader, LogReader, line_before, read_records
+from seedctl.ledger.logfile import (
+    MAX_LINE_BYTES,
+    LogHeader,
+    LogReader,
+    line_before,
+    read_records,
+)
 
 __all__ = ["LogScan", "iter_entries", "scan_log"]
 
@@ -38,6 +44,11 @@ class LogScan:
     done: Counter[str] = field(default_factory=Counter)
     rows: Counter[str] = field(default_factory=Counter)
     shapes: dict[Shape, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """Command lines verified: the log's lines after the header, when it was scanned."""
+        return sum(self.commands.values())
 
     @property
     def pending(self) -> dict[str, int]:
@@ -155,9 +166,10 @@ def _chunk_starts(path: Path, first: int, size: int, chunks: int) -> list[tuple[
                 block = f.read(min(1 << 23, target - at))
                 line_no += block.count(b"\n")
                 at += len(block)
-            rest = f.readline()
+            # Bounded: a line past the bound is the first chunk's to report, not ours to read.
+            rest = f.readline(MAX_LINE_BYTES + 1)
             if not rest.endswith(b"\n"):
-                break  # the last line: nothing left to split off
+                break  # the last line (or one too long): nothing left to split off
             at += len(rest)
             line_no += 1
             if at < size:
@@ -251,17 +263,19 @@ def _merge(parts: list[_ChunkScan]) -> _ChunkScan:
 
 
 def iter_entries(
-    path: Path, verified_digest: str | None = None
+    path: Path, verified_digest: str | None = None, verified_commands: int | None = None
 ) -> Iterator[tuple[int, str, Command]]:
     """``(seq, hash, command)`` for every line, checked again as it streams.
 
     With ``verified_digest`` (the digest a full :func:`scan_log` of this file found)
     only the chain is re-checked, which proves the bytes unchanged at a fraction of
-    the cost of re-hashing every command.
+    the cost of re-hashing every command; with ``verified_commands`` too (the scan's
+    :attr:`LogScan.total`) the stream ends where the scan ended, so lines appended
+    since are never handed out.
     """
     with LogReader(path) as reader:
         if verified_digest is not None:
-            for record in reader.reread(verified_digest):
+            for record in reader.reread(verified_digest, verified_commands):
                 yield record.seq, record.hash, record
             return
         for record, command in reader:

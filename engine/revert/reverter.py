@@ -28,7 +28,6 @@ from seedctl.engine.db import (
     describe,
     guard_production,
     resolve_database,
-    with_retry,
 )
 from seedctl.engine.revert.dependents import Dependent, find_dependents, triggers_on
 from seedctl.engine.scenarios import get_scenario
@@ -46,6 +45,7 @@ from seedctl.ledger import (
     DependentRowsError,
     DriftError,
     LogReader,
+    SeedctlError,
     UnknownNameError,
     store,
 )
@@ -110,6 +110,11 @@ class RevertObserver:
 def _tenant_and_scenario(
     conn: sa.Connection, log_path: Path | None, tenant: str | None
 ) -> tuple[str, str]:
+    """The tenant to revert and its scenario. Read-only.
+
+    A tenant the ledger holds no apply run for is exit 2 whether ``--log`` or
+    ``--tenant`` named it: the same situation gets the same code.
+    """
     if log_path is not None:
         with LogReader(log_path) as reader:
             if tenant is not None and tenant != reader.header.tenant:
@@ -117,7 +122,9 @@ def _tenant_and_scenario(
                     f"--tenant {tenant!r} contradicts the log, which seeds tenant "
                     f"{reader.header.tenant!r}; give one or the other"
                 )
-            return reader.header.tenant, reader.header.scenario
+            tenant, from_log = reader.header.tenant, reader.header.scenario
+    else:
+        from_log = None
     rows = conn.execute(
         sa.select(store.runs.c.tenant, store.runs.c.scenario)
         .where(store.runs.c.kind == "apply")
@@ -128,6 +135,8 @@ def _tenant_and_scenario(
         rows = [r for r in rows if r.tenant == tenant]
         if not rows:
             raise ConfigError(f"the ledger has no apply run for tenant {tenant!r}")
+    if from_log is not None and tenant is not None:
+        return tenant, from_log
     tenants = sorted({r.tenant for r in rows})
     if len(tenants) != 1:
         listed = ", ".join(tenants) or "none"
@@ -273,26 +282,42 @@ def revert(
     policy = retry or RetryPolicy()
     database = resolve_database(database_url)
     with connect_engine(database.url) as engine:
-        probe = engine.connect()
+        probe = RunSession(
+            engine, tenant=tenant or "", application_name="seedctl revert", policy=policy
+        )
         try:
-            if not store.ledger_exists(probe):
-                raise ConfigError(
-                    f"{describe(database.url)} has no seedctl ledger: nothing to revert"
-                )
-            tenant, scenario_name = _tenant_and_scenario(probe, log_path, tenant)
+
+            def find_tenant(conn: sa.Connection) -> tuple[str, str]:
+                if not store.ledger_exists(conn):
+                    raise ConfigError(
+                        f"{describe(database.url)} has no seedctl ledger: nothing to revert"
+                    )
+                return _tenant_and_scenario(conn, log_path, tenant)
+
+            tenant, scenario_name = probe.in_transaction(find_tenant, what="revert: the ledger")
         finally:
             probe.close()
         scenario = get_scenario(scenario_name)
-        session = RunSession(engine, tenant=tenant, application_name="seedctl revert")
+        session = RunSession(
+            engine, tenant=tenant, application_name="seedctl revert", policy=policy
+        )
         try:
             if not dry_run:
-                with session.transaction() as conn:
-                    guard_production(conn, allow_production=allow_production, action="revert")
+                session.in_transaction(
+                    lambda conn: guard_production(
+                        conn, allow_production=allow_production, action="revert"
+                    ),
+                    what="revert: production check",
+                )
                 session.lock(wait=wait)
-                with session.transaction() as conn:
+
+                def earlier_runs(conn: sa.Connection) -> None:
                     store.mark_interrupted(conn, tenant)
                     _analyze_if_stale(conn)
-            with session.transaction() as conn:
+
+                session.in_transaction(earlier_runs, what="revert: earlier runs")
+
+            def survey(conn: sa.Connection) -> _Survey:
                 if dry_run:
                     conn.execute(sa.text("SET TRANSACTION READ ONLY"))
                 run_ids, resuming = _target_runs(conn, tenant, runs)
@@ -318,6 +343,23 @@ def revert(
                         )
                     ).where(_in_scope(tenant, run_ids))
                 ).scalar_one()
+                return _Survey(
+                    run_ids, resuming, specs, drift, dependents, triggers, planned, int(total)
+                )
+
+            found = session.in_transaction(survey, what="revert: reading the ledger")
+            run_ids, resuming, specs, drift = (
+                found.run_ids,
+                found.resuming,
+                found.specs,
+                found.drift,
+            )
+            dependents, triggers, planned, total = (
+                found.dependents,
+                found.triggers,
+                found.planned,
+                found.total,
+            )
             result = RevertResult(
                 tenant=tenant,
                 database=describe(database.url),
@@ -351,8 +393,9 @@ def revert(
                 return result
             if resuming:
                 log.info("resuming_revert", tenant=tenant, runs=[str(r) for r in run_ids])
-            with session.transaction() as conn:
-                revert_run = store.start_run(
+
+            def begin(conn: sa.Connection) -> uuid.UUID:
+                run = store.start_run(
                     conn,
                     tenant=tenant,
                     kind="revert",
@@ -365,8 +408,11 @@ def revert(
                     .where(store.runs.c.run_id.in_(run_ids))
                     .values(status="reverting")
                 )
+                return run
+
+            revert_run = session.in_transaction(begin, what="revert: recording the run")
             result.run_id = str(revert_run)
-            observer.started(int(total))
+            observer.started(total)
             try:
                 _undo_all(
                     session,
@@ -375,22 +421,23 @@ def revert(
                     run_ids=run_ids,
                     result=result,
                     observer=observer,
-                    policy=policy,
                     page_rows=page_rows,
                 )
             except BaseException:
-                with session.transaction() as conn:
-                    store.finish_run(conn, revert_run, status="failed", counts=_counts(result))
+                _mark_failed(session, revert_run, result)
                 raise
             finally:
                 observer.finished()
-            with session.transaction() as conn:
+
+            def end(conn: sa.Connection) -> None:
                 conn.execute(
                     store.runs.update()
                     .where(store.runs.c.run_id.in_(run_ids))
                     .values(status="reverted")
                 )
                 store.finish_run(conn, revert_run, status="succeeded", counts=_counts(result))
+
+            session.in_transaction(end, what="revert: recording the run's end")
         finally:
             session.close()
     result.elapsed_s = time.monotonic() - started
@@ -406,6 +453,32 @@ def revert(
 
 def _counts(result: RevertResult) -> dict[str, dict[str, int]]:
     return {"deleted": result.deleted, "restored": result.restored, "cascaded": result.cascaded}
+
+
+def _mark_failed(session: RunSession, run_id: uuid.UUID, result: RevertResult) -> None:
+    """Mark the revert run failed, once: the run is failing, often because the server is gone.
+
+    If that fails too, the next apply or revert marks it interrupted once it holds the lock.
+    """
+    try:
+        with session.transaction() as conn:
+            store.finish_run(conn, run_id, status="failed", counts=_counts(result))
+    except (sa.exc.SQLAlchemyError, psycopg.Error, SeedctlError):
+        log.warning("could_not_mark_run_failed", run_id=str(run_id))
+
+
+@dataclass
+class _Survey:
+    """What revert reads before it decides: runs, tables, drift, dependents, the plan."""
+
+    run_ids: list[uuid.UUID]
+    resuming: bool
+    specs: list[TableSpec]
+    drift: list[str]
+    dependents: list[Dependent]
+    triggers: list[str]
+    planned: tuple[dict[str, int], dict[str, int]] | None
+    total: int
 
 
 def _refuse_dependents(dependents: Sequence[Dependent], *, cascade: bool) -> None:
@@ -474,7 +547,6 @@ def _undo_all(
     run_ids: Sequence[uuid.UUID],
     result: RevertResult,
     observer: RevertProgress,
-    policy: RetryPolicy,
     page_rows: int,
 ) -> None:
     by_name = {s.name: s for s in specs}
@@ -482,7 +554,7 @@ def _undo_all(
 
     def repeat(page: Callable[[], int], what: str) -> None:
         while True:
-            done = with_retry(page, policy=policy, what=what, on_retry=session.reconnect)
+            done = session.retrying(page, what=what)
             if not done:
                 return
             log.debug("revert_page", what=what, rows=done)
