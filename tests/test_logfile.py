@@ -32,6 +32,7 @@ from seedctl.ledger import (
     verify_log,
 )
 from seedctl.ledger.ids import NaturalKey, organization_key, team_key, user_key, workspace_key
+from seedctl.ledger.logfile import file_sha256, file_sha256_soon, line_before
 
 from tests.test_commands import commands
 
@@ -140,6 +141,7 @@ def test_append_verify_round_trip(first: list[Command], second: list[Command]) -
 
         created = append_commands(path, HEADER, first + first)
         summary = verify_log(path)
+        assert created.path == summary.path == path
         assert (created.created, created.added, created.skipped) == (
             True,
             len(expected),
@@ -157,7 +159,12 @@ def test_append_verify_round_trip(first: list[Command], second: list[Command]) -
 
         before = path.read_bytes()
         again = append_commands(path, HEADER, first)
-        assert (again.created, again.added, again.skipped) == (False, 0, len(first))
+        assert (again.path, again.created, again.added, again.skipped) == (
+            path,
+            False,
+            0,
+            len(first),
+        )
         assert again.digest == created.digest
         assert path.read_bytes() == before
 
@@ -165,7 +172,7 @@ def test_append_verify_round_trip(first: list[Command], second: list[Command]) -
         extended = append_commands(path, HEADER, second + first)
         after = verify_log(path)
         assert path.read_bytes().startswith(before)
-        assert extended.added == len(new)
+        assert (extended.path, extended.created, extended.added) == (path, False, len(new))
         assert after.commands == extended.total == len(expected) + len(new)
         assert after.entities == Counter(c.entity for c in expected + new)
         assert after.digest == extended.digest
@@ -386,8 +393,10 @@ def test_repair_of_a_torn_header_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "seed.log"
     path.write_bytes(b'{"canonical":"json-sorted')
     assert_fault(path, LogCorruptError, 1, "header line is torn")
-    with pytest.raises(LogCorruptError, match="header itself is torn"):
+    with pytest.raises(LogCorruptError) as info:
         repair_torn_tail(path)
+    assert str(info.value) == f"{path}:1: the header itself is torn; nothing to keep"
+    assert (info.value.path, info.value.line) == (str(path), 1)
     assert path.read_bytes() == b'{"canonical":"json-sorted'
 
 
@@ -427,11 +436,23 @@ def test_unknown_header_field_is_refused(log: Path) -> None:
     [
         (b"hello world\nsecond line\n", LogError, "not a seedctl log (line 1 is not JSON)"),
         (b"just one line of text", LogError, "not a seedctl log (line 1 is not JSON)"),
+        (b"{not json}\n", LogError, "not a seedctl log (line 1 is not JSON)"),
+        (b"{not json}\n{}\n", LogError, "not a seedctl log (line 1 is not JSON)"),
+        (b'{"format":"seedctl-log/1"', LogCorruptError, "header line is torn"),
         (b"[1, 2, 3]\n", LogError, "not a seedctl log (line 1 has no format field)"),
         (b'{"name": "package.json"}\n', LogError, "not a seedctl log (line 1 has no format field)"),
         (b"", LogError, "empty file, not a seedctl log"),
     ],
-    ids=["plain text", "text without newline", "JSON array", "other JSON object", "empty"],
+    ids=[
+        "plain text",
+        "text without newline",
+        "complete line, brace but not JSON",
+        "two lines, brace but not JSON",
+        "cut-off JSON object",
+        "JSON array",
+        "other JSON object",
+        "empty",
+    ],
 )
 def test_not_a_log_is_refused(
     tmp_path: Path, content: bytes, error: type[LogError], what: str
@@ -540,6 +561,141 @@ def test_reread_streams_a_verified_log_and_reports_a_line_changed_since(tmp_path
     lines[-1] = lines[-1].replace(b'"op":"upsert"', b'"op": "upsert"')  # edit the last line
     path.write_bytes(b"".join(lines))
     seen: list[object] = []
-    with LogReader(path) as reader, pytest.raises(LogCorruptError, match="changed since"):
+    with LogReader(path) as reader, pytest.raises(LogCorruptError) as info:
         seen.extend(reader.reread(digest))
     assert len(seen) == len(commands) - 1  # the edited line was never handed out
+    assert_changed(info.value, path, 5)
+
+
+def assert_changed(error: LogCorruptError, path: Path, line: int) -> None:
+    """``error`` is reread's one message, naming ``path`` and the first line that changed."""
+    assert (error.path, error.line) == (str(path), line)
+    assert str(error) == (
+        f"{path}:{line}: the log changed since it was verified moments ago; run again"
+    )
+
+
+def reread_after(path: Path, change: Any) -> tuple[list[object], LogCorruptError]:
+    """Verify the sample log at ``path``, apply ``change`` to its lines, reread it; return what
+    reread handed out before it raised, and the error."""
+    append_commands(path, HEADER, sample_commands())
+    digest = verify_log(path).digest
+    content = path.read_bytes().splitlines(keepends=True)
+    change(content)
+    path.write_bytes(b"".join(content))
+    seen: list[object] = []
+    with LogReader(path) as reader, pytest.raises(LogCorruptError) as info:
+        seen.extend(reader.reread(digest))
+    return seen, info.value
+
+
+def reseq(line: bytes, seq: int) -> bytes:
+    """``line`` with its seq field replaced, its prev left as it was."""
+    return re.sub(rb'"seq":\d+', b'"seq":%d' % seq, line)
+
+
+@pytest.mark.parametrize(
+    ("what", "line"),
+    [
+        ("leading space", 3),
+        ("not JSON", 3),
+        ("wrong seq, right prev", 3),
+        ("prev of another line", 4),
+        ("last newline cut", 5),
+    ],
+)
+def test_reread_names_the_first_changed_line(tmp_path: Path, what: str, line: int) -> None:
+    """A line changed since verification is reported on that very line, before the line before
+    it is handed out, whether its JSON, its seq or its prev is what changed."""
+
+    def change(content: list[bytes]) -> None:
+        at = line - 1
+        if what == "leading space":
+            content[at] = b" " + content[at]
+        elif what == "not JSON":
+            content[at] = b"{not json\n"
+        elif what == "wrong seq, right prev":
+            content[at] = reseq(content[at], 9)
+        elif what == "prev of another line":
+            content[at] = re.sub(
+                rb'"prev":"[0-9a-f]+"',
+                b'"prev":"%s"' % sha256(content[0][:-1]).encode(),
+                content[at],
+            )
+        else:
+            content[at] = content[at][:-1]
+
+    seen, error = reread_after(tmp_path / "seed.log", change)
+    assert_changed(error, tmp_path / "seed.log", line)
+    assert len(seen) == max(0, line - 3)
+
+
+# Reading back and cutting off across the 64 KiB chunks the backwards readers use.
+
+CHUNK = 1 << 16
+LENGTHS = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 7]
+
+
+def filler(length: int) -> bytes:
+    """``length`` bytes without a newline, in a pattern that shows any misplaced offset."""
+    return (b"0123456789abcdef" * (length // 16 + 1))[:length]
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_line_before_reads_back_a_line_across_chunks(tmp_path: Path, length: int) -> None:
+    """line_before returns exactly the line ending before an offset, however many 64 KiB
+    chunks it spans and wherever its start falls on a chunk edge."""
+    before, target = b"the line before", b"<" + filler(length) + b">"
+    path = tmp_path / "lines"
+    path.write_bytes(before + b"\n" + target + b"\nnext\n")
+    with path.open("rb") as f:
+        assert line_before(f, len(before) + 1 + len(target) + 1) == target
+        assert line_before(f, len(before) + 1) == before
+        assert line_before(f, path.stat().st_size) == b"next"
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_line_before_reads_back_a_first_line_across_chunks(tmp_path: Path, length: int) -> None:
+    """The first line of a file, which has no newline before it, is read back whole too."""
+    first = filler(length)
+    path = tmp_path / "lines"
+    path.write_bytes(first + b"\nsecond\n")
+    with path.open("rb") as f:
+        assert line_before(f, len(first) + 1) == first
+
+
+@pytest.mark.parametrize("length", [length for length in LENGTHS if length] + [2 * CHUNK])
+def test_repair_cuts_a_torn_line_of_any_length(log: Path, length: int) -> None:
+    """repair removes exactly the torn last line, however many 64 KiB chunks it spans and
+    wherever the newline before it falls, and keeps every complete line."""
+    good = log.read_bytes()
+    log.write_bytes(good + (b'{"entity":"' + filler(length))[:length])
+    assert_fault(log, LogCorruptError, 6, "last line is torn: the file ends mid-line")
+    assert repair_torn_tail(log) == length
+    assert log.read_bytes() == good
+    assert verify_log(log).commands == 4
+
+
+# The file's own hash, for "this exact file again".
+
+
+@pytest.mark.parametrize("size", [0, 10, (1 << 20) - 1, (5 << 20) // 2])
+def test_file_sha256_is_the_sha256_of_the_bytes(tmp_path: Path, size: int) -> None:
+    """file_sha256 and its background twin give the SHA-256 of every byte, in 1 MiB reads."""
+    path = tmp_path / "big.log"
+    path.write_bytes(filler(size))
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert file_sha256(path) == expected
+    assert file_sha256(str(path)) == expected
+    assert file_sha256_soon(path).result(timeout=60) == expected
+
+
+def test_file_sha256_of_a_missing_file_is_a_log_error(tmp_path: Path) -> None:
+    """A missing file is a LogError naming it, also when hashed in the background."""
+    missing = tmp_path / "missing.log"
+    with pytest.raises(LogError, match=r"no such log file$") as info:
+        file_sha256(missing)
+    assert info.value.path == str(missing)
+    with pytest.raises(LogError, match=r"no such log file$") as info:
+        file_sha256_soon(missing).result(timeout=60)
+    assert info.value.path == str(missing)
