@@ -630,6 +630,18 @@ def test_reread_names_the_first_changed_line(tmp_path: Path, what: str, line: in
     assert len(seen) == max(0, line - 3)
 
 
+def test_reread_without_a_full_read_gives_no_summary(tmp_path: Path) -> None:
+    """A reader that only reread a log never read its counts, so it refuses a summary rather
+    than report a wrong digest and no commands."""
+    path = tmp_path / "seed.log"
+    append_commands(path, HEADER, sample_commands())
+    digest = verify_log(path).digest
+    with LogReader(path) as reader:
+        assert len(list(reader.reread(digest))) == 4
+        with pytest.raises(RuntimeError, match="complete iteration"):
+            reader.summary()
+
+
 # Reading back and cutting off across the 64 KiB chunks the backwards readers use.
 
 CHUNK = 1 << 16
