@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +33,7 @@ from seedctl.ledger import (
     verify_log,
 )
 from seedctl.ledger.ids import NaturalKey, organization_key, team_key, user_key, workspace_key
-from seedctl.ledger.logfile import file_sha256, file_sha256_soon, line_before
+from seedctl.ledger.logfile import file_sha256, file_sha256_soon, line_before, read_records
 
 from tests.test_commands import commands
 
@@ -104,15 +105,22 @@ def rehash(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "hash": sha256(canonical(body))}
 
 
+TORN_LINE = (
+    "last line is torn: the file ends mid-line (a crash while writing?); "
+    "`seedctl log repair` cuts it off"
+)
+
+
 def assert_fault(path: Path, error: type[LogError], line: int | None, *what: str) -> None:
-    """verify_log raises exactly ``error``, naming ``path`` and ``line`` and saying ``what``."""
+    """verify_log raises exactly ``error``, naming ``path`` and ``line`` and saying ``what``:
+    the message starts with the first fragment and holds the others."""
     with pytest.raises(LogError) as info:
         verify_log(path)
     assert type(info.value) is error
     assert info.value.path == str(path)
     assert info.value.line == line
     where = str(path) if line is None else f"{path}:{line}"
-    assert str(info.value).startswith(f"{where}: ")
+    assert str(info.value).startswith(f"{where}: {what[0] if what else ''}")
     for fragment in what:
         assert fragment in str(info.value)
 
@@ -328,7 +336,7 @@ def test_float_value_is_reported(log: Path) -> None:
     record["values"]["name"] = 1.5
     content[3] = canonical(rehash(record))
     write_lines(log, content)
-    assert_fault(log, LogCorruptError, 4, ": not a valid command: ", "got `float`")
+    assert_fault(log, LogCorruptError, 4, "not a valid command: ", "got `float`")
 
 
 def test_removed_line_is_reported(log: Path) -> None:
@@ -363,7 +371,7 @@ def test_torn_last_line_is_reported_and_repaired(log: Path, keep: float) -> None
     last = content[-1]
     part = last[: int(len(last) * keep)] if keep != -1 else last
     log.write_bytes(good + part)
-    assert_fault(log, LogCorruptError, 5, "last line is torn: the file ends mid-line")
+    assert_fault(log, LogCorruptError, 5, TORN_LINE)
 
     assert repair_torn_tail(log) == len(part)
     assert log.read_bytes() == good
@@ -392,7 +400,7 @@ def test_repair_of_a_torn_header_is_refused(tmp_path: Path) -> None:
     """A file holding only part of a header has nothing to keep: reported on line 1."""
     path = tmp_path / "seed.log"
     path.write_bytes(b'{"canonical":"json-sorted')
-    assert_fault(path, LogCorruptError, 1, "header line is torn")
+    assert_fault(path, LogCorruptError, 1, "header line is torn (the file ends mid-line)")
     with pytest.raises(LogCorruptError) as info:
         repair_torn_tail(path)
     assert str(info.value) == f"{path}:1: the header itself is torn; nothing to keep"
@@ -499,7 +507,10 @@ def test_appending_to_a_damaged_log_is_refused(log: Path) -> None:
 
 def test_summary_needs_a_complete_read(log: Path) -> None:
     """LogReader.summary() before iterating is a programming error, not a wrong digest."""
-    with LogReader(log) as reader, pytest.raises(RuntimeError, match="complete iteration"):
+    with (
+        LogReader(log) as reader,
+        pytest.raises(RuntimeError, match=r"^summary\(\) needs a complete iteration first$"),
+    ):
         reader.summary()
 
 
@@ -682,7 +693,7 @@ def test_repair_cuts_a_torn_line_of_any_length(log: Path, length: int) -> None:
     wherever the newline before it falls, and keeps every complete line."""
     good = log.read_bytes()
     log.write_bytes(good + (b'{"entity":"' + filler(length))[:length])
-    assert_fault(log, LogCorruptError, 6, "last line is torn: the file ends mid-line")
+    assert_fault(log, LogCorruptError, 6, TORN_LINE)
     assert repair_torn_tail(log) == length
     assert log.read_bytes() == good
     assert verify_log(log).commands == 4
@@ -711,3 +722,117 @@ def test_file_sha256_of_a_missing_file_is_a_log_error(tmp_path: Path) -> None:
     with pytest.raises(LogError, match=r"no such log file$") as info:
         file_sha256_soon(missing).result(timeout=60)
     assert info.value.path == str(missing)
+
+
+def test_not_readable_for_another_reason_is_a_log_error(tmp_path: Path) -> None:
+    """A path that cannot be opened for a reason other than missing or a directory (here: a
+    file where a directory should be) is refused, naming the path and the system's reason."""
+    (tmp_path / "file").write_text("")
+    path = tmp_path / "file" / "seed.log"
+    assert_fault(path, LogError, None, "cannot read: Not a directory")
+    with pytest.raises(LogError) as info:
+        repair_torn_tail(path)
+    assert str(info.value) == f"{path}: cannot read: Not a directory"
+
+
+def test_a_new_log_is_written_beside_the_target_as_partial(tmp_path: Path) -> None:
+    """docs/log-format.md: a new log is written to ``<log>.partial`` and renamed into place, so
+    a failed generation leaves only the partial file, which the next generation replaces."""
+    path = tmp_path / "seed.log"
+
+    def failing() -> Iterator[Command]:
+        yield sample_commands()[0]
+        raise RuntimeError("generator failed")
+
+    with pytest.raises(RuntimeError, match="generator failed"):
+        append_commands(path, HEADER, failing())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.log.partial"]
+    assert (tmp_path / "seed.log.partial").read_bytes().startswith(lines_of_header())
+    result = append_commands(path, HEADER, sample_commands())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.log"], "the partial, renamed"
+    assert (result.path, result.created, result.added, result.total) == (path, True, 4, 4)
+
+
+def lines_of_header() -> bytes:
+    """The header line a log of HEADER starts with, newline included."""
+    return (
+        json.dumps(
+            msgspec.to_builtins(HEADER), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+        + b"\n"
+    )
+
+
+def many_commands(count: int, start: int = 0) -> list[Command]:
+    """``count`` distinct check-in commands: more than one 1024-command encoding batch."""
+    result = []
+    for n in range(start, start + count):
+        row_id = str(uuid.UUID(int=n))
+        result.append(
+            Command(
+                op="upsert",
+                entity="check_in",
+                table="check_ins",
+                id=row_id,
+                key=f"kr:{n}",
+                values={"id": row_id, "n": n},
+                conflict=("id",),
+            )
+        )
+    return result
+
+
+def test_appends_of_several_encoding_batches_count_every_line(tmp_path: Path) -> None:
+    """Commands are encoded 1024 at a time; a log of 2500 and an append of 1100 more count and
+    chain every line across those batches."""
+    path = tmp_path / "seed.log"
+    created = append_commands(path, HEADER, many_commands(2500))
+    assert (created.added, created.skipped, created.total) == (2500, 0, 2500)
+    extended = append_commands(path, HEADER, many_commands(1100, start=2000))
+    assert (extended.added, extended.skipped, extended.total) == (600, 500, 3100)
+    summary = verify_log(path)
+    assert summary.commands == 3100
+    assert summary.digest == extended.digest
+    with LogReader(path) as reader:
+        assert [r.seq for r, _ in reader] == list(range(1, 3101))
+
+
+def test_columns_named_like_chain_fields_stay_in_values(tmp_path: Path) -> None:
+    """Columns named table, id, hash, prev or seq are values like any other: the chain fields
+    go at the top level of the line, which stays canonical and verifies."""
+    row_id = str(uuid.UUID(int=7))
+    command = Command(
+        op="upsert",
+        entity="odd",
+        table="odd_names",
+        id=row_id,
+        key="k",
+        values={"id": row_id, "table": "t", "hash": "h", "prev": "p", "seq": 3},
+        conflict=("table",),
+    )
+    path = tmp_path / "seed.log"
+    append_commands(path, HEADER, [command])
+    assert verify_log(path).commands == 1
+    record = json.loads(lines(path)[1])
+    assert record["seq"] == 1
+    assert record["table"] == "odd_names"
+    assert record["values"] == {"id": row_id, "table": "t", "hash": "h", "prev": "p", "seq": 3}
+    assert record["hash"] == command_hash(command)
+    with LogReader(path) as reader:
+        assert [c.command() for _, c in reader] == [command]
+
+
+def test_read_records_stops_at_the_given_offset(log: Path) -> None:
+    """read_records verifies from a line start up to, not including, the line at ``end``: the
+    run of lines one worker of a parallel scan checks."""
+    content = lines(log)
+    starts = [sum(len(line) + 1 for line in content[:n]) for n in range(len(content) + 1)]
+    with log.open("rb") as f:
+        f.seek(starts[2])
+        run = list(read_records(f, log, line_no=3, prev_line=content[1], end=starts[4]))
+    assert [record.seq for record, _ in run] == [2, 3]
+    assert [raw for _, raw in run] == [content[2] + b"\n", content[3] + b"\n"]
+    with log.open("rb") as f:
+        f.seek(starts[2])
+        rest = list(read_records(f, log, line_no=3, prev_line=content[1]))
+    assert [record.seq for record, _ in rest] == [2, 3, 4]
