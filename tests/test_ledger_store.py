@@ -397,3 +397,21 @@ def test_start_run_records_the_file_hash_and_os_user(ledger: sa.Engine) -> None:
     assert row.log_file_sha256 == "cd" * 32
     assert row.os_user == getpass.getuser()
     assert (row.params, row.log_digest, row.scenario, row.counts) == (None, None, None, None)
+
+
+def test_run_times_are_right_in_any_session_time_zone(ledger: sa.Engine) -> None:
+    """A run's start and finish are stored as the true instant, also when the session's time
+    zone is far from the machine's: seedctl sends aware UTC times, never local wall time."""
+    with ledger.begin() as conn:
+        conn.execute(sa.text("SET LOCAL TIME ZONE 'Pacific/Kiritimati'"))  # UTC+14
+        run_id = start_run(conn, tenant="t", kind="apply", version="0.1.0")
+        finish_run(conn, run_id, status="succeeded", counts={})
+        lag = conn.execute(
+            sa.text(
+                "SELECT extract(epoch FROM clock_timestamp() - started_at), "
+                "extract(epoch FROM clock_timestamp() - finished_at) "
+                "FROM seedctl.runs WHERE run_id = :r"
+            ),
+            {"r": run_id},
+        ).one()
+    assert all(0 <= float(seconds) < 300 for seconds in lag), lag
