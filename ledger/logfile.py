@@ -224,7 +224,8 @@ class LogReader:
             raise self._changed(line_no)
         if held is not None:
             yield held
-        self._done = True
+        # Not a complete read for summary(): reread counts nothing, and a reader that
+        # only reread would report the header's digest and no commands.
 
     def _changed(self, line_no: int) -> LogCorruptError:
         return LogCorruptError(

@@ -249,3 +249,31 @@ def test_conflict_and_insert_only_columns_must_be_in_values() -> None:
             conflict=("email",),
             insert_only=("password_hash",),
         )
+
+
+@pytest.mark.parametrize(
+    ("conflict", "insert_only", "missing"),
+    [
+        (("email",), (), "['email']"),
+        ((), ("password_hash",), "['password_hash']"),
+        (("id",), ("password_hash",), "['password_hash']"),
+        (("email",), ("id",), "['email']"),
+    ],
+)
+def test_each_missing_column_is_refused_on_its_own(
+    conflict: tuple[str, ...], insert_only: tuple[str, ...], missing: str
+) -> None:
+    """A missing conflict column is refused even when every insert-only column is there, and
+    the other way round: one list being complete never excuses the other."""
+    with pytest.raises(ValueError) as info:
+        Command(
+            op="upsert",
+            entity="user",
+            table="users",
+            id="a",
+            key="k",
+            values={"id": "a"},
+            conflict=conflict,
+            insert_only=insert_only,
+        )
+    assert str(info.value) == f"users: conflict/insert_only columns {missing} not in values"

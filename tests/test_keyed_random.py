@@ -58,7 +58,9 @@ def test_purpose_and_key_cannot_run_into_each_other() -> None:
     """Moving characters between purpose and key changes the draw; NUL in a purpose is refused."""
     rng = KeyedRandom("seed")
     assert rng.digest("bc", "a") != rng.digest("c", "ab")
-    with pytest.raises(ValueError, match="must not contain NUL"):
+    with pytest.raises(
+        ValueError, match=r"^a purpose must not contain NUL: it separates purpose from key$"
+    ):
         rng.digest("key", "a\x00b")
 
 
@@ -97,9 +99,9 @@ def test_weighted_follows_the_weights() -> None:
 
 def test_cumulative_refuses_weights_that_cannot_draw() -> None:
     """Negative weights and an all-zero table are errors, not silent biases."""
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match=r"^weights must not be negative$"):
         cumulative((1, -1))
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match=r"^at least one weight must be positive$"):
         cumulative((0, 0))
 
 
@@ -132,8 +134,131 @@ def test_salt_has_the_asked_size() -> None:
     """Salts are the first bytes of the digest, 1 to 32 of them."""
     rng = KeyedRandom("seed")
     assert rng.salt("a@b", "user.password-salt", 16) == rng.digest("a@b", "user.password-salt")[:16]
-    with pytest.raises(ValueError, match="1 to 32"):
+    with pytest.raises(ValueError, match=r"^a salt is 1 to 32 bytes$"):
         rng.salt("a@b", "p", 33)
+
+
+# Known answers: computed once from the documented construction and checked by hand where
+# the arithmetic is short. A change to any of them changes what data every seed produces.
+SEED, KEY, PURPOSE = "seed", "founder@puzzelcx.local", "user.name"
+LANES = (6569121151372652729, 15017474238204199843, 6427776600706194868, 2177620010437019970)
+"""KeyedRandom("seed").lanes(KEY, PURPOSE); lane 0 is 0.3561... of 2**64."""
+
+
+def test_digest_and_lanes_known_answer() -> None:
+    """One fixed (seed, key, purpose) gives these 32 bytes and these four little-endian lanes."""
+    rng = KeyedRandom(SEED)
+    assert rng.digest(KEY, PURPOSE).hex() == (
+        "b97012eae1342a5ba3c3bdef40c968d0b41da934c30c34594289e1a9dc75381e"
+    )
+    assert rng.lanes(KEY, PURPOSE) == LANES
+
+
+def test_method_draws_scale_lane_zero_known_answers() -> None:
+    """``below``, ``between`` and ``pick`` on KeyedRandom scale lane 0 of (key, purpose):
+    0.3561 of 1000 is 356, of 10..20 is 13, of -5..5 is -2, of seven items the third."""
+    rng = KeyedRandom(SEED)
+    assert below(LANES[0], 1000) == 356
+    assert below(LANES[1], 1000) == 814, "another lane, another draw"
+    assert rng.below(KEY, PURPOSE, 1000) == 356
+    assert rng.between(KEY, PURPOSE, 10, 20) == 13
+    assert rng.between(KEY, PURPOSE, -5, 5) == -2
+    assert rng.pick(KEY, PURPOSE, "abcdefg") == "c"
+    assert rng.pick(KEY, PURPOSE, ["only"]) == "only"
+    assert rng.below("admin1@puzzelcx.local", PURPOSE, 1000) != 356
+    assert rng.below(KEY, "user.job-title", 1000) != 356
+
+
+@pytest.mark.parametrize(
+    ("lane", "n", "expected"),
+    [(0, 10, 0), (2**63, 10, 5), (2**63 - 1, 10, 4), (2**64 - 1, 10, 9), (2**64 - 1, 1, 0)],
+)
+def test_below_known_answers(lane: int, n: int, expected: int) -> None:
+    """``below`` is ``lane * n >> 64``: the lane read as a fraction of 2**64, times n, floored."""
+    assert below(lane, n) == expected
+
+
+@pytest.mark.parametrize(
+    ("lane", "low", "high", "expected"),
+    [(0, 3, 7, 3), (2**63, 3, 7, 5), (2**64 - 1, 3, 7, 7), (2**63, -2, 1, 0), (2**63, 4, 4, 4)],
+)
+def test_between_known_answers(lane: int, low: int, high: int, expected: int) -> None:
+    """``between`` is ``low + below(lane, high - low + 1)``: both ends included."""
+    assert between(lane, low, high) == expected
+
+
+@pytest.mark.parametrize(
+    ("weights", "lane", "expected"),
+    [
+        ((0, 3), 0, 1),
+        ((0, 3), 2**64 - 1, 1),
+        ((2, 0, 2), 2**63 - 1, 0),
+        ((2, 0, 2), 2**63, 2),
+        ((55, 25, 20), 0, 0),
+        ((55, 25, 20), LANES[0], 0),
+        ((55, 25, 20), (2**64 // 100) * 56, 1),
+        ((55, 25, 20), 2**64 - 1, 2),
+    ],
+)
+def test_weighted_known_answers(weights: tuple[int, ...], lane: int, expected: int) -> None:
+    """``weighted`` picks the first entry whose running total exceeds ``lane * total >> 64``,
+    so an entry of weight zero is never drawn, even at the lane that lands on its boundary."""
+    assert weighted(lane, cumulative(weights)) == expected
+
+
+def test_cumulative_known_answer() -> None:
+    """Running totals, zero weights included: (55, 0, 25, 20) gives (55, 55, 80, 100)."""
+    assert cumulative((55, 0, 25, 20)) == (55, 55, 80, 100)
+    assert cumulative([7]) == (7,)
+
+
+@pytest.mark.parametrize(
+    ("lane", "n", "k", "expected"),
+    [
+        (0, 4, 3, [0, 1, 2]),
+        (1, 3, 3, [1, 0, 2]),
+        (5, 3, 2, [2, 1]),
+        (LANES[0], 12, 5, [5, 6, 2, 11, 9]),
+        (LANES[0], 5, 5, [4, 1, 2, 3, 0]),
+        (LANES[0], 12, 12, [5, 6, 2, 11, 9, 0, 10, 4, 7, 1, 3, 8]),
+        (LANES[0], 12, 0, []),
+        (LANES[0], 0, 0, []),
+    ],
+)
+def test_sample_known_answers(lane: int, n: int, k: int, expected: list[int]) -> None:
+    """``sample`` reads the lane in mixed radix n, n-1, ...: each digit indexes what is left
+    (lane 5 over 3 then 2: digit 2 takes index 2, digit 1 takes index 1 of [0, 1])."""
+    assert sample(lane, n, k) == expected
+
+
+@pytest.mark.parametrize(("n", "k"), [(13, 0), (13, 1), (3, 4), (3, -1)])
+def test_sample_refuses_sizes_outside_its_bound(n: int, k: int) -> None:
+    """``sample`` needs 0 <= k <= n <= 12 (beyond 12 the lane's bias is no longer negligible)."""
+    with pytest.raises(ValueError, match=r"^sample needs 0 <= k <= n <= 12$"):
+        sample(0, n, k)
+
+
+def test_shuffled_known_answer() -> None:
+    """Eight keys given in sorted order come back in the order of their own digests."""
+    rng = KeyedRandom(SEED)
+    keys = [f"user{n}@puzzelcx.local" for n in range(8)]
+    order = rng.shuffled(keys, "user.manager-rotation")
+    assert [k.removeprefix("user").split("@")[0] for k in order] == list("43620715")
+    digests = [rng.digest(k, "user.manager-rotation") for k in order]
+    assert digests == sorted(digests)
+    assert rng.shuffled(keys, "team.lead") != order, "another purpose, another order"
+
+
+def test_salt_known_answer_and_bounds() -> None:
+    """A salt is the digest's first ``size`` bytes, 16 by default; 1 and 32 are allowed,
+    0 and 33 are refused."""
+    rng = KeyedRandom(SEED)
+    assert rng.salt(KEY, "user.password-salt").hex() == "7f95e69faadcf000ba617d58701183ba"
+    assert rng.salt(KEY, "user.password-salt", 1).hex() == "7f"
+    assert rng.salt(KEY, "user.password-salt", 32) == rng.digest(KEY, "user.password-salt")
+    for size in (0, 33):
+        with pytest.raises(ValueError, match=r"^a salt is 1 to 32 bytes$"):
+            rng.salt(KEY, "user.password-salt", size)
 
 
 def test_scenario_code_never_uses_the_random_module() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import threading
 import uuid
 from collections.abc import Iterator
@@ -15,11 +16,15 @@ from seedctl.ledger import ConfigError, LedgerSchemaError
 from seedctl.ledger.store import (
     LEDGER_SCHEMA_VERSION,
     applied,
+    applied_count,
     applied_hashes,
     ensure_ledger,
     finish_run,
     get_environment,
+    last_run,
     ledger_exists,
+    ledger_version,
+    mark_interrupted,
     runs,
     set_environment,
     start_run,
@@ -294,6 +299,119 @@ def test_read_paths_refuse_a_newer_ledger_too(database_url: str) -> None:
     with (
         connect_engine(database_url) as engine,
         engine.connect() as conn,
-        pytest.raises(LedgerSchemaError, match="Upgrade seedctl"),
+        pytest.raises(LedgerSchemaError) as info,
     ):
         ledger_exists(conn)
+    assert str(info.value) == (
+        f"the ledger in this database is version {LEDGER_SCHEMA_VERSION + 1}; this seedctl "
+        f"reads up to {LEDGER_SCHEMA_VERSION}. Upgrade seedctl."
+    )
+
+
+def record_applied(conn: sa.Connection, tenant: str, run_id: uuid.UUID, n: int) -> None:
+    """Write ``n`` ledger rows for ``tenant`` by hand, as the applier would."""
+    for i in range(n):
+        conn.execute(
+            applied.insert().values(
+                tenant=tenant,
+                command_hash=f"{i:064x}",
+                seq=i + 1,
+                entity="user",
+                table_name="users",
+                row_id=uuid.uuid4(),
+                run_id=run_id,
+                outcome="inserted",
+                after={"id": "x"},
+            )
+        )
+
+
+def test_ledger_version_reads_the_version_row(engine: sa.Engine) -> None:
+    """ledger_version is None without a ledger or without a version row, else the number."""
+    with engine.begin() as conn:
+        assert ledger_version(conn) is None
+        ensure_ledger(conn)
+        assert ledger_version(conn) == LEDGER_SCHEMA_VERSION
+        conn.execute(sa.text("DELETE FROM seedctl.meta WHERE key = 'schema_version'"))
+        assert ledger_version(conn) is None
+
+
+def test_applied_count_per_tenant(ledger: sa.Engine) -> None:
+    """applied_count counts one tenant's ledger rows only."""
+    with ledger.begin() as conn:
+        assert applied_count(conn, "a") == 0
+        run_id = start_run(conn, tenant="a", kind="apply", version="0.1.0")
+        record_applied(conn, "a", run_id, 3)
+        other = start_run(conn, tenant="b", kind="apply", version="0.1.0")
+        record_applied(conn, "b", other, 1)
+    with ledger.connect() as conn:
+        assert (applied_count(conn, "a"), applied_count(conn, "b")) == (3, 1)
+        assert applied_count(conn, "c") == 0
+
+
+def test_mark_interrupted_touches_only_the_tenants_running_runs(ledger: sa.Engine) -> None:
+    """Runs of the tenant still 'running' become 'interrupted'; finished runs and other
+    tenants' runs keep their status, and the count says how many changed."""
+    with ledger.begin() as conn:
+        killed = [start_run(conn, tenant="a", kind="apply", version="0.1.0") for _ in range(2)]
+        done = start_run(conn, tenant="a", kind="apply", version="0.1.0")
+        finish_run(conn, done, status="succeeded", counts={})
+        elsewhere = start_run(conn, tenant="b", kind="apply", version="0.1.0")
+    with ledger.begin() as conn:
+        assert mark_interrupted(conn, "a") == 2
+        assert mark_interrupted(conn, "a") == 0
+    with ledger.connect() as conn:
+        status = {row.run_id: row.status for row in conn.execute(sa.select(runs))}
+    assert status == {
+        killed[0]: "interrupted",
+        killed[1]: "interrupted",
+        done: "succeeded",
+        elsewhere: "running",
+    }
+
+
+def test_last_run_is_the_tenants_newest(ledger: sa.Engine) -> None:
+    """last_run is None before any run, then the tenant's most recently started one of any
+    kind; another tenant's later run does not count."""
+    with ledger.begin() as conn:
+        assert last_run(conn, "a") is None
+        start_run(conn, tenant="a", kind="apply", version="0.1.0", scenario="first")
+    with ledger.begin() as conn:
+        newest = start_run(conn, tenant="a", kind="revert", version="0.1.0", scenario="second")
+    with ledger.begin() as conn:
+        start_run(conn, tenant="b", kind="apply", version="0.1.0", scenario="other")
+    with ledger.connect() as conn:
+        row = last_run(conn, "a")
+    assert row is not None
+    assert (row.run_id, row.kind, row.scenario) == (newest, "revert", "second")
+
+
+def test_start_run_records_the_file_hash_and_os_user(ledger: sa.Engine) -> None:
+    """A run records the log file's SHA-256 and the OS user; omitted params stay NULL."""
+    with ledger.begin() as conn:
+        run_id = start_run(
+            conn, tenant="t", kind="apply", version="0.1.0", log_file_sha256="cd" * 32
+        )
+    with ledger.connect() as conn:
+        row = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).one()
+    assert row.log_file_sha256 == "cd" * 32
+    assert row.os_user == getpass.getuser()
+    assert (row.params, row.log_digest, row.scenario, row.counts) == (None, None, None, None)
+
+
+def test_run_times_are_right_in_any_session_time_zone(ledger: sa.Engine) -> None:
+    """A run's start and finish are stored as the true instant, also when the session's time
+    zone is far from the machine's: seedctl sends aware UTC times, never local wall time."""
+    with ledger.begin() as conn:
+        conn.execute(sa.text("SET LOCAL TIME ZONE 'Pacific/Kiritimati'"))  # UTC+14
+        run_id = start_run(conn, tenant="t", kind="apply", version="0.1.0")
+        finish_run(conn, run_id, status="succeeded", counts={})
+        lag = conn.execute(
+            sa.text(
+                "SELECT extract(epoch FROM clock_timestamp() - started_at), "
+                "extract(epoch FROM clock_timestamp() - finished_at) "
+                "FROM seedctl.runs WHERE run_id = :r"
+            ),
+            {"r": run_id},
+        ).one()
+    assert all(0 <= float(seconds) < 300 for seconds in lag), lag

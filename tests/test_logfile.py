@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ from seedctl.ledger import (
     verify_log,
 )
 from seedctl.ledger.ids import NaturalKey, organization_key, team_key, user_key, workspace_key
+from seedctl.ledger.logfile import file_sha256, file_sha256_soon, line_before, read_records
 
 from tests.test_commands import commands
 
@@ -103,15 +105,22 @@ def rehash(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "hash": sha256(canonical(body))}
 
 
+TORN_LINE = (
+    "last line is torn: the file ends mid-line (a crash while writing?); "
+    "`seedctl log repair` cuts it off"
+)
+
+
 def assert_fault(path: Path, error: type[LogError], line: int | None, *what: str) -> None:
-    """verify_log raises exactly ``error``, naming ``path`` and ``line`` and saying ``what``."""
+    """verify_log raises exactly ``error``, naming ``path`` and ``line`` and saying ``what``:
+    the message starts with the first fragment and holds the others."""
     with pytest.raises(LogError) as info:
         verify_log(path)
     assert type(info.value) is error
     assert info.value.path == str(path)
     assert info.value.line == line
     where = str(path) if line is None else f"{path}:{line}"
-    assert str(info.value).startswith(f"{where}: ")
+    assert str(info.value).startswith(f"{where}: {what[0] if what else ''}")
     for fragment in what:
         assert fragment in str(info.value)
 
@@ -140,6 +149,7 @@ def test_append_verify_round_trip(first: list[Command], second: list[Command]) -
 
         created = append_commands(path, HEADER, first + first)
         summary = verify_log(path)
+        assert created.path == summary.path == path
         assert (created.created, created.added, created.skipped) == (
             True,
             len(expected),
@@ -157,7 +167,12 @@ def test_append_verify_round_trip(first: list[Command], second: list[Command]) -
 
         before = path.read_bytes()
         again = append_commands(path, HEADER, first)
-        assert (again.created, again.added, again.skipped) == (False, 0, len(first))
+        assert (again.path, again.created, again.added, again.skipped) == (
+            path,
+            False,
+            0,
+            len(first),
+        )
         assert again.digest == created.digest
         assert path.read_bytes() == before
 
@@ -165,7 +180,7 @@ def test_append_verify_round_trip(first: list[Command], second: list[Command]) -
         extended = append_commands(path, HEADER, second + first)
         after = verify_log(path)
         assert path.read_bytes().startswith(before)
-        assert extended.added == len(new)
+        assert (extended.path, extended.created, extended.added) == (path, False, len(new))
         assert after.commands == extended.total == len(expected) + len(new)
         assert after.entities == Counter(c.entity for c in expected + new)
         assert after.digest == extended.digest
@@ -322,11 +337,7 @@ def test_float_value_is_reported(log: Path) -> None:
     content[3] = canonical(rehash(record))
     write_lines(log, content)
     assert_fault(
-        log,
-        LogCorruptError,
-        4,
-        ": not a valid command: ",
-        "workspaces.name: floats are not canonical",
+        log, LogCorruptError, 4, "not a valid command: ", "workspaces.name: floats are not"
     )
 
 
@@ -362,7 +373,7 @@ def test_torn_last_line_is_reported_and_repaired(log: Path, keep: float) -> None
     last = content[-1]
     part = last[: int(len(last) * keep)] if keep != -1 else last
     log.write_bytes(good + part)
-    assert_fault(log, LogCorruptError, 5, "last line is torn: the file ends mid-line")
+    assert_fault(log, LogCorruptError, 5, TORN_LINE)
 
     assert repair_torn_tail(log) == len(part)
     assert log.read_bytes() == good
@@ -391,9 +402,11 @@ def test_repair_of_a_torn_header_is_refused(tmp_path: Path) -> None:
     """A file holding only part of a header has nothing to keep: reported on line 1."""
     path = tmp_path / "seed.log"
     path.write_bytes(b'{"canonical":"json-sorted')
-    assert_fault(path, LogCorruptError, 1, "header line is torn")
-    with pytest.raises(LogCorruptError, match="header itself is torn"):
+    assert_fault(path, LogCorruptError, 1, "header line is torn (the file ends mid-line)")
+    with pytest.raises(LogCorruptError) as info:
         repair_torn_tail(path)
+    assert str(info.value) == f"{path}:1: the header itself is torn; nothing to keep"
+    assert (info.value.path, info.value.line) == (str(path), 1)
     assert path.read_bytes() == b'{"canonical":"json-sorted'
 
 
@@ -433,11 +446,23 @@ def test_unknown_header_field_is_refused(log: Path) -> None:
     [
         (b"hello world\nsecond line\n", LogError, "not a seedctl log (line 1 is not JSON)"),
         (b"just one line of text", LogError, "not a seedctl log (line 1 is not JSON)"),
+        (b"{not json}\n", LogError, "not a seedctl log (line 1 is not JSON)"),
+        (b"{not json}\n{}\n", LogError, "not a seedctl log (line 1 is not JSON)"),
+        (b'{"format":"seedctl-log/1"', LogCorruptError, "header line is torn"),
         (b"[1, 2, 3]\n", LogError, "not a seedctl log (line 1 has no format field)"),
         (b'{"name": "package.json"}\n', LogError, "not a seedctl log (line 1 has no format field)"),
         (b"", LogError, "empty file, not a seedctl log"),
     ],
-    ids=["plain text", "text without newline", "JSON array", "other JSON object", "empty"],
+    ids=[
+        "plain text",
+        "text without newline",
+        "complete line, brace but not JSON",
+        "two lines, brace but not JSON",
+        "cut-off JSON object",
+        "JSON array",
+        "other JSON object",
+        "empty",
+    ],
 )
 def test_not_a_log_is_refused(
     tmp_path: Path, content: bytes, error: type[LogError], what: str
@@ -484,7 +509,10 @@ def test_appending_to_a_damaged_log_is_refused(log: Path) -> None:
 
 def test_summary_needs_a_complete_read(log: Path) -> None:
     """LogReader.summary() before iterating is a programming error, not a wrong digest."""
-    with LogReader(log) as reader, pytest.raises(RuntimeError, match="complete iteration"):
+    with (
+        LogReader(log) as reader,
+        pytest.raises(RuntimeError, match=r"^summary\(\) needs a complete iteration first$"),
+    ):
         reader.summary()
 
 
@@ -546,6 +574,267 @@ def test_reread_streams_a_verified_log_and_reports_a_line_changed_since(tmp_path
     lines[-1] = lines[-1].replace(b'"op":"upsert"', b'"op": "upsert"')  # edit the last line
     path.write_bytes(b"".join(lines))
     seen: list[object] = []
-    with LogReader(path) as reader, pytest.raises(LogCorruptError, match="changed since"):
+    with LogReader(path) as reader, pytest.raises(LogCorruptError) as info:
         seen.extend(reader.reread(digest))
     assert len(seen) == len(commands) - 1  # the edited line was never handed out
+    assert_changed(info.value, path, 5)
+
+
+def assert_changed(error: LogCorruptError, path: Path, line: int) -> None:
+    """``error`` is reread's one message, naming ``path`` and the first line that changed."""
+    assert (error.path, error.line) == (str(path), line)
+    assert str(error) == (
+        f"{path}:{line}: the log changed since it was verified moments ago; run again"
+    )
+
+
+def reread_after(path: Path, change: Any) -> tuple[list[object], LogCorruptError]:
+    """Verify the sample log at ``path``, apply ``change`` to its lines, reread it; return what
+    reread handed out before it raised, and the error."""
+    append_commands(path, HEADER, sample_commands())
+    digest = verify_log(path).digest
+    content = path.read_bytes().splitlines(keepends=True)
+    change(content)
+    path.write_bytes(b"".join(content))
+    seen: list[object] = []
+    with LogReader(path) as reader, pytest.raises(LogCorruptError) as info:
+        seen.extend(reader.reread(digest))
+    return seen, info.value
+
+
+def reseq(line: bytes, seq: int) -> bytes:
+    """``line`` with its seq field replaced, its prev left as it was."""
+    return re.sub(rb'"seq":\d+', b'"seq":%d' % seq, line)
+
+
+@pytest.mark.parametrize(
+    ("what", "line"),
+    [
+        ("leading space", 3),
+        ("not JSON", 3),
+        ("wrong seq, right prev", 3),
+        ("prev of another line", 4),
+        ("last newline cut", 5),
+    ],
+)
+def test_reread_names_the_first_changed_line(tmp_path: Path, what: str, line: int) -> None:
+    """A line changed since verification is reported on that very line, before the line before
+    it is handed out, whether its JSON, its seq or its prev is what changed."""
+
+    def change(content: list[bytes]) -> None:
+        at = line - 1
+        if what == "leading space":
+            content[at] = b" " + content[at]
+        elif what == "not JSON":
+            content[at] = b"{not json\n"
+        elif what == "wrong seq, right prev":
+            content[at] = reseq(content[at], 9)
+        elif what == "prev of another line":
+            content[at] = re.sub(
+                rb'"prev":"[0-9a-f]+"',
+                b'"prev":"%s"' % sha256(content[0][:-1]).encode(),
+                content[at],
+            )
+        else:
+            content[at] = content[at][:-1]
+
+    seen, error = reread_after(tmp_path / "seed.log", change)
+    assert_changed(error, tmp_path / "seed.log", line)
+    assert len(seen) == max(0, line - 3)
+
+
+def test_reread_without_a_full_read_gives_no_summary(tmp_path: Path) -> None:
+    """A reader that only reread a log never read its counts, so it refuses a summary rather
+    than report a wrong digest and no commands."""
+    path = tmp_path / "seed.log"
+    append_commands(path, HEADER, sample_commands())
+    digest = verify_log(path).digest
+    with LogReader(path) as reader:
+        assert len(list(reader.reread(digest))) == 4
+        with pytest.raises(RuntimeError, match="complete iteration"):
+            reader.summary()
+
+
+# Reading back and cutting off across the 64 KiB chunks the backwards readers use.
+
+CHUNK = 1 << 16
+LENGTHS = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 7]
+
+
+def filler(length: int) -> bytes:
+    """``length`` bytes without a newline, in a pattern that shows any misplaced offset."""
+    return (b"0123456789abcdef" * (length // 16 + 1))[:length]
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_line_before_reads_back_a_line_across_chunks(tmp_path: Path, length: int) -> None:
+    """line_before returns exactly the line ending before an offset, however many 64 KiB
+    chunks it spans and wherever its start falls on a chunk edge."""
+    before, target = b"the line before", filler(length)
+    path = tmp_path / "lines"
+    path.write_bytes(before + b"\n" + target + b"\nnext\n")
+    with path.open("rb") as f:
+        assert line_before(f, len(before) + 1 + len(target) + 1) == target
+        assert line_before(f, len(before) + 1) == before
+        assert line_before(f, path.stat().st_size) == b"next"
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_line_before_reads_back_a_first_line_across_chunks(tmp_path: Path, length: int) -> None:
+    """The first line of a file, which has no newline before it, is read back whole too."""
+    first = filler(length)
+    path = tmp_path / "lines"
+    path.write_bytes(first + b"\nsecond\n")
+    with path.open("rb") as f:
+        assert line_before(f, len(first) + 1) == first
+
+
+@pytest.mark.parametrize("length", [length for length in LENGTHS if length] + [2 * CHUNK])
+def test_repair_cuts_a_torn_line_of_any_length(log: Path, length: int) -> None:
+    """repair removes exactly the torn last line, however many 64 KiB chunks it spans and
+    wherever the newline before it falls, and keeps every complete line."""
+    good = log.read_bytes()
+    log.write_bytes(good + (b'{"entity":"' + filler(length))[:length])
+    assert_fault(log, LogCorruptError, 6, TORN_LINE)
+    assert repair_torn_tail(log) == length
+    assert log.read_bytes() == good
+    assert verify_log(log).commands == 4
+
+
+# The file's own hash, for "this exact file again".
+
+
+@pytest.mark.parametrize("size", [0, 10, (1 << 20) - 1, (5 << 20) // 2])
+def test_file_sha256_is_the_sha256_of_the_bytes(tmp_path: Path, size: int) -> None:
+    """file_sha256 and its background twin give the SHA-256 of every byte, in 1 MiB reads."""
+    path = tmp_path / "big.log"
+    path.write_bytes(filler(size))
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert file_sha256(path) == expected
+    assert file_sha256(str(path)) == expected
+    assert file_sha256_soon(path).result(timeout=60) == expected
+
+
+def test_file_sha256_of_a_missing_file_is_a_log_error(tmp_path: Path) -> None:
+    """A missing file is a LogError naming it, also when hashed in the background."""
+    missing = tmp_path / "missing.log"
+    with pytest.raises(LogError, match=r"no such log file$") as info:
+        file_sha256(missing)
+    assert info.value.path == str(missing)
+    with pytest.raises(LogError, match=r"no such log file$") as info:
+        file_sha256_soon(missing).result(timeout=60)
+    assert info.value.path == str(missing)
+
+
+def test_not_readable_for_another_reason_is_a_log_error(tmp_path: Path) -> None:
+    """A path that cannot be opened for a reason other than missing or a directory (here: a
+    file where a directory should be) is refused, naming the path and the system's reason."""
+    (tmp_path / "file").write_text("")
+    path = tmp_path / "file" / "seed.log"
+    assert_fault(path, LogError, None, "cannot read: Not a directory")
+    with pytest.raises(LogError) as info:
+        repair_torn_tail(path)
+    assert str(info.value) == f"{path}: cannot read: Not a directory"
+
+
+def test_a_failed_new_log_leaves_nothing_behind(tmp_path: Path) -> None:
+    """docs/log-format.md: a new log is written to ``<log>.partial`` and renamed into place;
+    a generation that fails removes its partial file, so nothing half-made is left."""
+    path = tmp_path / "seed.log"
+
+    def failing() -> Iterator[Command]:
+        yield sample_commands()[0]
+        raise RuntimeError("generator failed")
+
+    with pytest.raises(RuntimeError, match="generator failed"):
+        append_commands(path, HEADER, failing())
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    result = append_commands(path, HEADER, sample_commands())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.log"], "the partial, renamed"
+    assert path.read_bytes().startswith(lines_of_header())
+    assert (result.path, result.created, result.added, result.total) == (path, True, 4, 4)
+
+
+def lines_of_header() -> bytes:
+    """The header line a log of HEADER starts with, newline included."""
+    return (
+        json.dumps(
+            msgspec.to_builtins(HEADER), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+        + b"\n"
+    )
+
+
+def many_commands(count: int, start: int = 0) -> list[Command]:
+    """``count`` distinct check-in commands: more than one 1024-command encoding batch."""
+    result = []
+    for n in range(start, start + count):
+        row_id = str(uuid.UUID(int=n))
+        result.append(
+            Command(
+                op="upsert",
+                entity="check_in",
+                table="check_ins",
+                id=row_id,
+                key=f"kr:{n}",
+                values={"id": row_id, "n": n},
+                conflict=("id",),
+            )
+        )
+    return result
+
+
+def test_appends_of_several_encoding_batches_count_every_line(tmp_path: Path) -> None:
+    """Commands are encoded 1024 at a time; a log of 2500 and an append of 1100 more count and
+    chain every line across those batches."""
+    path = tmp_path / "seed.log"
+    created = append_commands(path, HEADER, many_commands(2500))
+    assert (created.added, created.skipped, created.total) == (2500, 0, 2500)
+    extended = append_commands(path, HEADER, many_commands(1100, start=2000))
+    assert (extended.added, extended.skipped, extended.total) == (600, 500, 3100)
+    summary = verify_log(path)
+    assert summary.commands == 3100
+    assert summary.digest == extended.digest
+    with LogReader(path) as reader:
+        assert [r.seq for r, _ in reader] == list(range(1, 3101))
+
+
+def test_columns_named_like_chain_fields_stay_in_values(tmp_path: Path) -> None:
+    """Columns named table, id, hash, prev or seq are values like any other: the chain fields
+    go at the top level of the line, which stays canonical and verifies."""
+    row_id = str(uuid.UUID(int=7))
+    command = Command(
+        op="upsert",
+        entity="odd",
+        table="odd_names",
+        id=row_id,
+        key="k",
+        values={"id": row_id, "table": "t", "hash": "h", "prev": "p", "seq": 3},
+        conflict=("table",),
+    )
+    path = tmp_path / "seed.log"
+    append_commands(path, HEADER, [command])
+    assert verify_log(path).commands == 1
+    record = json.loads(lines(path)[1])
+    assert record["seq"] == 1
+    assert record["table"] == "odd_names"
+    assert record["values"] == {"id": row_id, "table": "t", "hash": "h", "prev": "p", "seq": 3}
+    assert record["hash"] == command_hash(command)
+    with LogReader(path) as reader:
+        assert [c.command() for _, c in reader] == [command]
+
+
+def test_read_records_stops_at_the_given_offset(log: Path) -> None:
+    """read_records verifies from a line start up to, not including, the line at ``end``: the
+    run of lines one worker of a parallel scan checks."""
+    content = lines(log)
+    starts = [sum(len(line) + 1 for line in content[:n]) for n in range(len(content) + 1)]
+    with log.open("rb") as f:
+        f.seek(starts[2])
+        run = list(read_records(f, log, line_no=3, prev_line=content[1], end=starts[4]))
+    assert [record.seq for record, _ in run] == [2, 3]
+    assert [raw for _, raw in run] == [content[2] + b"\n", content[3] + b"\n"]
+    with log.open("rb") as f:
+        f.seek(starts[2])
+        rest = list(read_records(f, log, line_no=3, prev_line=content[1]))
+    assert [record.seq for record, _ in rest] == [2, 3, 4]

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from seedctl.engine.pending import plan_batches
+from seedctl.engine.pending import MAX_BATCH_ROWS, Batch, plan_batches
 from seedctl.ledger import Command, command_hash
 
-TABLES = {"org": "orgs", "person": "people"}
+ENTITIES = ("org", "person")
+TABLES = ("orgs", "people", "people_archive")
+"""Entities and tables drawn independently, so a batch must cut on each of them."""
 
 
 @st.composite
 def commands(draw: st.DrawFn) -> Command:
-    """A small command: few ids and two column shapes, so batches must cut on both."""
-    entity = draw(st.sampled_from(sorted(TABLES)))
+    """A small command: few ids, and entity, table, column shape, conflict target and
+    insert-only columns each drawn from a few choices, so batches must cut on every one."""
+    entity = draw(st.sampled_from(ENTITIES))
     row_id = str(uuid.UUID(int=draw(st.integers(0, 12))))
     values: dict[str, str | int | bool | None] = {"id": row_id, "name": draw(st.text(max_size=3))}
     if draw(st.booleans()):
@@ -23,12 +28,18 @@ def commands(draw: st.DrawFn) -> Command:
     return Command(
         op="upsert",
         entity=entity,
-        table=TABLES[entity],
+        table=draw(st.sampled_from(TABLES)),
         id=row_id,
         key=row_id,
         values=values,
-        conflict=("id",),
+        conflict=draw(st.sampled_from([("id",), ("name",), ("id", "name")])),
+        insert_only=draw(st.sampled_from([(), ("name",)])),
     )
+
+
+def pending(log: list[Command]) -> list[tuple[int, str, Command]]:
+    """``log`` as the planner's entries: seq from 1, hex hash, command."""
+    return [(seq, command_hash(c), c) for seq, c in enumerate(log, start=1)]
 
 
 @given(
@@ -40,7 +51,7 @@ def test_batches_partition_the_pending_commands_in_log_order(
     log: list[Command], applied_mask: list[bool], max_rows: int
 ) -> None:
     """Every pending command lands in exactly one batch, in log order; applied ones in none."""
-    entries = [(seq, command_hash(c), c) for seq, c in enumerate(log, start=1)]
+    entries = pending(log)
     applied = {
         bytes.fromhex(h) for (_, h, _), done in zip(entries, applied_mask, strict=False) if done
     }
@@ -51,7 +62,11 @@ def test_batches_partition_the_pending_commands_in_log_order(
     for batch in batches:
         assert 1 <= len(batch.items) <= max_rows
         assert {item.command.table for item in batch.items} == {batch.table}
+        assert {item.command.entity for item in batch.items} == {batch.entity}
         assert {tuple(item.command.values) for item in batch.items} == {batch.columns}
+        assert {item.command.conflict for item in batch.items} == {batch.conflict}
+        assert {item.command.insert_only for item in batch.items} == {batch.insert_only}
+        assert all(item.hash == command_hash(item.command) for item in batch.items)
         ids = [item.command.id for item in batch.items]
         assert len(ids) == len(set(ids)), "one statement cannot touch a row twice"
 
@@ -59,6 +74,108 @@ def test_batches_partition_the_pending_commands_in_log_order(
 @given(log=st.lists(commands(), min_size=1, max_size=40))
 def test_a_fully_applied_log_plans_nothing(log: list[Command]) -> None:
     """When the ledger holds every hash, there is nothing to do."""
-    entries = [(seq, command_hash(c), c) for seq, c in enumerate(log, start=1)]
+    entries = pending(log)
     applied = {bytes.fromhex(h) for _, h, _ in entries}
     assert list(plan_batches(entries, applied)) == []
+
+
+def fits(batch: Batch, command: Command, max_rows: int) -> bool:
+    """Whether ``command`` could have joined ``batch`` in one statement, told from the spec's
+    rules alone: room left, same entity, table, columns, conflict target and insert-only
+    columns, and a row id the batch does not hold yet."""
+    first = batch.items[0].command
+    return (
+        len(batch.items) < max_rows
+        and (command.entity, command.table, tuple(command.values))
+        == (first.entity, first.table, tuple(first.values))
+        and (command.conflict, command.insert_only) == (first.conflict, first.insert_only)
+        and command.id not in {item.command.id for item in batch.items}
+    )
+
+
+@given(log=st.lists(commands(), max_size=60), max_rows=st.integers(1, 7))
+def test_a_batch_is_cut_only_where_the_next_command_cannot_join_it(
+    log: list[Command], max_rows: int
+) -> None:
+    """Batches are as long as the rules allow: each ends only where the next command could not
+    join it, so a log of one shape becomes as few statements as the row bound permits."""
+    batches = list(plan_batches(pending(log), set(), max_rows=max_rows))
+    for batch, following in itertools.pairwise(batches):
+        assert not fits(batch, following.items[0].command, max_rows)
+
+
+def person(row: int, **changes: object) -> Command:
+    """A ``people`` row with a conflict target on email and a password kept on update."""
+    row_id = str(uuid.UUID(int=row))
+    fields: dict[str, object] = {
+        "op": "upsert",
+        "entity": "person",
+        "table": "people",
+        "id": row_id,
+        "key": f"p{row}@example.org",
+        "values": {
+            "id": row_id,
+            "email": f"p{row}@example.org",
+            "name": f"P{row}",
+            "password_hash": "h",
+        },
+        "conflict": ("email",),
+        "insert_only": ("password_hash",),
+    }
+    fields.update(changes)
+    return Command(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"table": "people_archive"},
+        {"entity": "archived_person"},
+        {"conflict": ("id",)},
+        {"insert_only": ()},
+    ],
+)
+def test_a_command_that_differs_in_one_statement_field_starts_a_new_batch(
+    change: dict[str, object],
+) -> None:
+    """A command that needs another table, entity, ON CONFLICT target or insert-only set is
+    planned into a batch of its own, which carries that command's own value."""
+    log = [person(1), person(2, **change), person(3)]
+    batches = list(plan_batches(pending(log), set()))
+    assert [[item.seq for item in batch.items] for batch in batches] == [[1], [2], [3]]
+    middle = batches[1]
+    ((field, value),) = change.items()
+    assert getattr(middle, field) == value
+    assert (middle.entity, middle.table) == (log[1].entity, log[1].table)
+    assert (middle.conflict, middle.insert_only) == (log[1].conflict, log[1].insert_only)
+    for batch in (batches[0], batches[2]):
+        assert (batch.entity, batch.table) == ("person", "people")
+        assert (batch.conflict, batch.insert_only) == (("email",), ("password_hash",))
+
+
+def test_a_batch_carries_the_commands_conflict_target_and_kept_columns() -> None:
+    """The batch names the commands' ON CONFLICT columns and insert-only columns, and an
+    upsert sets only the rest: a password hash is never overwritten."""
+    log = [person(1), person(2)]
+    (batch,) = plan_batches(pending(log), set())
+    assert batch.conflict == ("email",)
+    assert batch.insert_only == ("password_hash",)
+    assert batch.columns == ("id", "email", "name", "password_hash")
+    assert batch.updatable == ["name"]
+    assert [item.hash for item in batch.items] == [command_hash(c) for c in log]
+    assert [item.command for item in batch.items] == log
+
+
+def test_the_default_chunk_bound_is_the_specs_1000_rows() -> None:
+    """Spec section 7: at most 1000 rows a statement, so 2001 pending rows are three batches."""
+    assert MAX_BATCH_ROWS == 1000
+    log = [person(n) for n in range(2001)]
+    sizes = [len(batch.items) for batch in plan_batches(pending(log), set())]
+    assert sizes == [1000, 1000, 1]
+
+
+@pytest.mark.parametrize("max_rows", [0, -1])
+def test_a_bound_below_one_row_is_refused(max_rows: int) -> None:
+    """A batch bound below one row cannot plan anything and is an error naming the bound."""
+    with pytest.raises(ValueError, match=r"^max_rows must be at least 1$"):
+        list(plan_batches(pending([person(1)]), set(), max_rows=max_rows))
