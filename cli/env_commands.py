@@ -7,6 +7,7 @@ from enum import StrEnum
 import typer
 from seedctl.cli.options import DatabaseUrlOption, JsonOption
 from seedctl.cli.output import console, print_json
+from seedctl.cli.target import announce_target
 
 app = typer.Typer(
     help="Mark a database as development, staging or production.", no_args_is_help=True
@@ -24,6 +25,7 @@ def set_(
     name: Environment, database_url: DatabaseUrlOption = None, as_json: JsonOption = False
 ) -> None:
     """Mark the database. On production, apply and revert need --allow-production."""
+    announce_target(database_url)
     from seedctl.engine.db import environment
 
     where = environment.set_environment(name.value, database_url=database_url)
@@ -36,6 +38,7 @@ def set_(
 @app.command("show")
 def show(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
     """Print the database's marking. Read-only."""
+    announce_target(database_url)
     from seedctl.engine.db import environment
 
     where, marked = environment.get_environment(database_url=database_url)

@@ -7,30 +7,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption
-from seedctl.cli.output import console, error_console, print_json, print_table
+from seedctl.cli.options import (
+    BatchSizeOption,
+    DatabaseUrlOption,
+    JsonOption,
+    WaitTimeoutOption,
+)
+from seedctl.cli.output import console, print_json, print_table
+from seedctl.cli.progress import RevertProgress
+from seedctl.cli.target import announce_target
 
 __all__ = ["revert_command"]
-
-
-class _Bar:
-    """A progress bar on stderr; satisfies seedctl.engine.revert.reverter.RevertProgress."""
-
-    def __init__(self) -> None:
-        from rich.progress import Progress
-
-        self._progress = Progress(console=error_console)
-        self._task = self._progress.add_task("revert", total=None)
-
-    def started(self, total_rows: int) -> None:
-        self._progress.update(self._task, total=total_rows)
-        self._progress.start()
-
-    def advanced(self, rows: int) -> None:
-        self._progress.advance(self._task, rows)
-
-    def finished(self) -> None:
-        self._progress.stop()
 
 
 def revert_command(
@@ -55,6 +42,7 @@ def revert_command(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Fail at once if another run holds the tenant's lock.")
     ] = False,
+    wait_timeout: WaitTimeoutOption = None,
     database_url: DatabaseUrlOption = None,
     batch_size: BatchSizeOption = 1000,
     as_json: JsonOption = False,
@@ -62,27 +50,35 @@ def revert_command(
     """Undo the seed newest first: inserted rows deleted, updated rows restored, ledger rows gone.
 
     Resumable: a killed revert finishes when run again. Exit codes: 0 done, 2 bad
-    option, 4 database unreachable, 6 lock busy (--no-wait), 7 production guard,
-    9 drift (rows changed since seeded; nothing reverted).
+    option, 3 bad log, 4 database unreachable, 6 lock busy (--no-wait or
+    --wait-timeout), 7 production guard, 9 drift (rows changed since seeded; nothing
+    reverted), 10 unknown table, 130 interrupted (Ctrl-C; a rerun resumes).
     """
     from seedctl.cli.version import seedctl_version
     from seedctl.engine.revert import revert
 
-    observer = None if as_json or not error_console.is_terminal else _Bar()
-    result = revert(
-        database_url=database_url,
-        log_path=log,
-        tenant=tenant,
-        runs=runs,
-        force=force,
-        allow_production=allow_production,
-        wait=not no_wait,
-        observer=observer,
-        page_rows=batch_size,
-        version=seedctl_version(),
-    )
+    announce_target(database_url, log=log)
+    observer = RevertProgress()
+    try:
+        result = revert(
+            database_url=database_url,
+            log_path=log,
+            tenant=tenant,
+            runs=runs,
+            force=force,
+            allow_production=allow_production,
+            wait=not no_wait,
+            observer=observer,
+            page_rows=batch_size,
+            version=seedctl_version(),
+            wait_timeout_s=wait_timeout,
+        )
+    finally:
+        observer.close()
     if as_json:
-        print_json(dataclasses.asdict(result))
+        payload = dataclasses.asdict(result)
+        payload["elapsed_s"] = round(result.elapsed_s, 3)
+        print_json(payload)
         return
     tables = sorted(set(result.deleted) | set(result.restored))
     print_table(

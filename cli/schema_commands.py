@@ -6,6 +6,7 @@ import typer
 from seedctl.cli.options import DatabaseUrlOption, JsonOption
 from seedctl.cli.output import console, print_json
 from seedctl.cli.scenario_options import DEFAULT_SCENARIO, ScenarioOption
+from seedctl.cli.target import announce_target
 
 __all__ = ["app"]
 
@@ -22,6 +23,7 @@ def create(
 
     Writes DDL only, in one transaction; safe to run again. Never alters a table.
     """
+    announce_target(database_url)
     from seedctl.engine.scenarios import get_scenario
     from seedctl.engine.target import create_target_schema
 

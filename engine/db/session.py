@@ -62,8 +62,8 @@ class RunSession:
             lock_timeout_ms=self.lock_timeout_ms,
         )
 
-    def lock(self, *, wait: bool) -> None:
-        acquire_tenant_lock(self.conn, self.tenant, wait=wait)
+    def lock(self, *, wait: bool, timeout_s: float | None = None) -> None:
+        acquire_tenant_lock(self.conn, self.tenant, wait=wait, timeout_s=timeout_s)
         self._locked = True
 
     def reconnect(self, _error: BaseException | None = None) -> None:

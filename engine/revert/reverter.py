@@ -197,11 +197,13 @@ def revert(
     retry: RetryPolicy | None = None,
     page_rows: int = PAGE_ROWS,
     version: str = "0",
+    wait_timeout_s: float | None = None,
 ) -> RevertResult:
     """Undo the tenant's seed (or its latest ``runs`` apply runs). Writes target tables and ledger.
 
     Stops before writing if a seeded row drifted since the seed wrote it, unless
-    ``force``. Resumes an interrupted revert of the same tenant first.
+    ``force``. Resumes an interrupted revert of the same tenant first. ``wait_timeout_s``
+    bounds the wait for another run's tenant lock.
     """
     if runs is not None and runs < 1:
         raise ConfigError("--runs must be at least 1")
@@ -225,7 +227,7 @@ def revert(
         try:
             with session.transaction() as conn:
                 guard_production(conn, allow_production=allow_production, action="revert")
-            session.lock(wait=wait)
+            session.lock(wait=wait, timeout_s=wait_timeout_s)
             with session.transaction() as conn:
                 store.mark_interrupted(conn, tenant)
             with session.transaction() as conn:
@@ -288,9 +290,11 @@ def revert(
                     policy=policy,
                     page_rows=page_rows,
                 )
-            except BaseException:
+            except BaseException as e:
+                # Ctrl-C, like kill -9, leaves a revert that the next revert resumes.
+                status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
                 with session.transaction() as conn:
-                    store.finish_run(conn, revert_run, status="failed", counts=_counts(result))
+                    store.finish_run(conn, revert_run, status=status, counts=_counts(result))
                 raise
             finally:
                 observer.finished()
