@@ -282,10 +282,12 @@ def _preflight_collisions(
         conn.rollback()
     session.staged.clear()  # the rollback took the stage tables it created with it
     if found:
-        raise CollisionError(
+        error = CollisionError(
             "rows with the seed's natural key exist that seedctl did not write; "
             "nothing was written:\n  " + "\n  ".join(found[:5])
         )
+        error.table = found[0].split(" ", 1)[0]  # each line starts with its table
+        raise error
 
 
 def _quoted(scan: LogScan, table: str) -> str:

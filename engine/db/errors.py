@@ -22,7 +22,14 @@ def _driver(error: BaseException) -> BaseException:
 def translate_write_error(
     error: BaseException, *, table: str, first_seq: int
 ) -> SeedctlError | None:
-    """A user-facing error for a failed batch write, or None if it is not one we know."""
+    """A user-facing error for a failed batch write (naming ``table``), or None if unknown."""
+    translated = _translate(error, table=table, first_seq=first_seq)
+    if translated is not None:
+        translated.table = table
+    return translated
+
+
+def _translate(error: BaseException, *, table: str, first_seq: int) -> SeedctlError | None:
     driver = _driver(error)
     if not isinstance(driver, psycopg.Error):
         return None

@@ -82,10 +82,19 @@ def check_target_schema(conn: sa.Connection, metadata: sa.MetaData) -> TargetSch
     problems = [f"table {name} is missing" for name in gaps.missing_tables]
     problems += [f"column {name} is missing" for name in gaps.missing_columns]
     if problems:
+        # Creating tables cannot add a column to one that exists: say so, not "create".
+        hint = (
+            " Run `seedctl schema create`, or pass --create-schema."
+            if gaps.missing_tables
+            else " `seedctl schema create` and --create-schema only create missing tables and "
+            "never alter one: add the missing columns to the existing tables (ALTER TABLE ... "
+            "ADD COLUMN), or drop those tables and let seedctl create them."
+        )
         raise UnknownNameError(
             "the database does not have the scenario's target schema ("
             + "; ".join(problems[:5])
             + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-            + "). Run `seedctl schema create`, or pass --create-schema."
+            + ")."
+            + hint
         )
     return gaps
