@@ -34,7 +34,7 @@ def test_config_file_is_found_upward_and_flags_beat_env_beat_file(tmp_path: Path
     file = tmp_path / "seedctl.toml"
     file.write_text(
         'database_url = "postgresql://ana:s3cret@db.example/app"\n'
-        "batch_size = 500\nas_of = 2026-01-15\nlog_level = \"error\"\n"
+        'batch_size = 500\nas_of = 2026-01-15\nlog_level = "error"\n'
     )
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)
@@ -53,9 +53,7 @@ def test_config_file_is_found_upward_and_flags_beat_env_beat_file(tmp_path: Path
     }
     flagged = settings(sub, "--log-level", "debug", env=env)
     assert flagged["log_level"] == {"value": "debug", "source": "flag"}
-    result = seedctl(
-        "config", "--database-url", "postgresql://bo:pw@h/x", env=env, cwd=sub
-    )
+    result = seedctl("config", "--database-url", "postgresql://bo:pw@h/x", env=env, cwd=sub)
     assert result.returncode == 0, result.stderr
     assert "postgresql://bo:***@h/x" in result.stdout and "pw@" not in result.stdout
     assert "s3cret" not in result.stdout
@@ -142,6 +140,4 @@ def test_target_line_uses_libpq_variables(
     result = seedctl("status", "--log", "L", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == target_line(database_url)
-    assert result.stdout.startswith(
-        f"database {dbname} on {host}:{port} as {user} (environment: "
-    )
+    assert result.stdout.startswith(f"database {dbname} on {host}:{port} as {user} (environment: ")
