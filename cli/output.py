@@ -124,20 +124,29 @@ def say(event: str, text: str, *, level: str = "warning", **fields: Any) -> None
 def print_table(
     title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], *, footer: str = ""
 ) -> None:
-    """A titled table on stdout; numbers right-aligned and never cut, however narrow."""
+    """A titled table on stdout; numbers right-aligned and never cut, however narrow.
+
+    When the table does not fit the terminal it is drawn at its natural width (the
+    terminal wraps the lines) rather than squeezed until numbers end in an ellipsis.
+    """
     # Text(), not str: paths and database values are data, never rich markup.
     table = Table(title=Text(title), title_justify="left", show_footer=False)
     numeric = [all(isinstance(r[i], int) for r in rows) and bool(rows) for i in range(len(columns))]
+    natural = 1
     for i, (name, is_number) in enumerate(zip(columns, numeric, strict=True)):
-        if is_number:
-            # A number is kept whole: the header wraps instead (rich would print 178...).
-            width = max(len(str(r[i])) for r in rows)
-            table.add_column(name, justify="right", no_wrap=True, min_width=width)
-        else:
-            table.add_column(name, justify="left", overflow="fold")
+        longest = max((len("" if r[i] is None else str(r[i])) for r in rows), default=0)
+        # Text may wrap; a number may not. Padding and border take 3 more per column.
+        natural += max(longest if is_number else min(longest, 24), len(name)) + 3
+        table.add_column(name, justify="right" if is_number else "left", no_wrap=is_number)
     for row in rows:
         table.add_row(*(Text("" if v is None else str(v)) for v in row))
-    console.print(table)
+    width = console.width
+    if natural > width:
+        console.width = natural  # print() alone cannot go wider than the console
+    try:
+        console.print(table)
+    finally:
+        console.width = width
     if footer:
         console.print(footer, markup=False)
 
