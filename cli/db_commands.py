@@ -13,7 +13,8 @@ app = typer.Typer(help="Manage the embedded PostgreSQL server.", no_args_is_help
 def url(as_json: JsonOption = False) -> None:
     """Print the embedded database's URL, starting the server if needed.
 
-    Use it as: psql "$(seedctl db url)"
+    Use it as: psql "$(seedctl db url)". Exit codes: 0 printed, 4 the server could not
+    start.
     """
     from seedctl.engine.db import embedded
 
@@ -33,7 +34,7 @@ def url(as_json: JsonOption = False) -> None:
 
 @app.command("stop")
 def stop(as_json: JsonOption = False) -> None:
-    """Stop the embedded server (its data stays in <home>/pgdata, the nearest .seedctl/ upward)."""
+    """Stop the embedded server; its data stays in <home>/pgdata. Exit codes: 0."""
     from seedctl.engine.db import embedded
 
     was_running = embedded.stop()

@@ -24,7 +24,11 @@ class Environment(StrEnum):
 def set_(
     name: Environment, database_url: DatabaseUrlOption = None, as_json: JsonOption = False
 ) -> None:
-    """Mark the database. On production, apply and revert need --allow-production."""
+    """Mark the database. On production, apply and revert need --allow-production.
+
+    Exit codes: 0 marked, 2 not a known environment, 4 database unreachable, 11 ledger
+    from a newer seedctl.
+    """
     announce_target(database_url)
     from seedctl.engine.db import environment
 
@@ -37,7 +41,7 @@ def set_(
 
 @app.command("show")
 def show(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
-    """Print the database's marking. Read-only."""
+    """Print the database's marking. Read-only. Exit codes: 0 shown, 4 database unreachable."""
     announce_target(database_url)
     from seedctl.engine.db import environment
 

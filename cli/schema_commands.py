@@ -22,6 +22,8 @@ def create(
     """Create the scenario's tables that are missing; leave existing ones alone.
 
     Writes DDL only, in one transaction; safe to run again. Never alters a table.
+    Exit codes: 0 created or all existed, 1 DDL refused, 2 unknown scenario or bad URL,
+    4 database unreachable, 10 an existing table lacks a column.
     """
     announce_target(database_url)
     from seedctl.engine.scenarios import get_scenario

@@ -168,17 +168,6 @@ def test_dry_run_points_at_plan_and_h_is_help(seedctl_env: dict[str, str], tmp_p
     assert "--install-completion" in root.stdout
 
 
-def test_no_help_text_cites_the_spec(seedctl_env: dict[str, str], tmp_path: Path) -> None:
-    """No command's --help mentions "spec section", which users do not have."""
-    from tests.test_docs import NAMES
-
-    for name in NAMES:
-        args = [] if name == "seedctl" else name.split()
-        result = seedctl(*args, "--help", env=seedctl_env, cwd=tmp_path)
-        assert result.returncode == 0, name
-        assert "spec section" not in result.stdout, name
-
-
 def test_elapsed_times_are_rounded_in_json(seedctl_env: dict[str, str], tmp_path: Path) -> None:
     """apply and revert --json report elapsed_s with at most three decimals."""
     write_okr_log(tmp_path / "L")

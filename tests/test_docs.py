@@ -119,6 +119,38 @@ def test_every_command_shows_its_json_and_exit_codes(path: tuple[str, ...], comm
         assert re.search(r'^\s*\{"', text, re.MULTILINE), f"no --json example for {path}"
 
 
+def help_exit_codes(command: Any) -> set[int]:
+    """The codes a command's ``--help`` lists after "Exit codes:"."""
+    text = " ".join((command.help or "").split())
+    match = re.search(r"Exit codes?: (.*)", text)
+    assert match, "its --help lists no exit codes"
+    return {int(n) for n in re.findall(r"(?:^|, )(\d{1,3})\b", match[1])}
+
+
+def docs_exit_codes(section: str) -> set[int]:
+    """The codes in the first column of a section's ``| exit | when |`` table."""
+    table = section.split("| exit | when |", 1)[1]
+    codes: set[int] = set()
+    for line in table.splitlines():
+        if line.startswith("| "):
+            cell = line.strip("|").split("|")[0]
+            codes.update(int(c) for c in cell.split(",") if c.strip().isdigit())
+    return codes
+
+
+@pytest.mark.parametrize(("path", "command"), LEAVES, ids=[" ".join(p) for p, _ in LEAVES])
+def test_help_and_docs_list_the_same_exit_codes(path: tuple[str, ...], command: Any) -> None:
+    """Each command's --help lists exactly the exit codes of its table in docs/cli.md."""
+    assert help_exit_codes(command) == docs_exit_codes(section_of(path)), " ".join(path)
+
+
+def test_help_cites_no_spec_section() -> None:
+    """No help text cites "spec section", which users of the CLI do not have."""
+    for path, command in COMMANDS:
+        texts = [command.help or ""] + [getattr(p, "help", "") or "" for p in command.params]
+        assert not any("spec section" in t for t in texts), " ".join(path)
+
+
 def test_every_exit_code_is_in_the_table() -> None:
     """docs/cli.md's exit-code table names each error class of ledger/errors.py at its code."""
     table = sections(CLI_MD.read_text())["Exit codes"]
