@@ -74,6 +74,21 @@ def resolve_log(log: Path | None, command: str) -> Path:
     return path
 
 
+def _given_on_the_command_line(*names: str) -> bool:
+    """Whether any of these options was typed as a flag (not set by a variable or file)."""
+    from seedctl.cli.clicklib import ParameterSource, get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return True
+    return any(
+        ctx.params.get(n) is not None
+        and ctx.get_parameter_source(n)
+        not in {ParameterSource.ENVIRONMENT, ParameterSource.DEFAULT_MAP}
+        for n in names
+    )
+
+
 def ensure_log(
     log: Path | None,
     scenario: str | None,
@@ -86,10 +101,10 @@ def ensure_log(
     """The log to apply: ``--log`` as given, or the scenario generated into the default log."""
     generating = scenario is not None or log is None
     if not generating:
-        if seed is not None or as_of is not None or scale is not None:
+        if _given_on_the_command_line("seed", "as_of", "scale"):
             raise ConfigError("--seed, --as-of and --scale need --scenario (they generate a log)")
         assert log is not None
-        return log
+        return log  # settings from the environment or the file only shape generation
     from seedctl.engine.generation import default_log_path, generate_log
 
     name = scenario or DEFAULT_SCENARIO

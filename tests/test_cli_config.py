@@ -141,3 +141,18 @@ def test_target_line_uses_libpq_variables(
     assert result.returncode == 0, result.stderr
     assert result.stderr == target_line(database_url)
     assert result.stdout.startswith(f"database {dbname} on {host}:{port} as {user} (environment: ")
+
+
+def test_generation_settings_from_the_environment_do_not_block_apply_of_a_log(
+    seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """SEEDCTL_AS_OF set (as in CI) and ``apply --log L``: applied; the flag alone is exit 2."""
+    write_okr_log(tmp_path / "L")
+    env = {**seedctl_env, "SEEDCTL_AS_OF": "2026-01-15"}
+    result = seedctl("apply", "--log", "L", "--create-schema", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    flag = seedctl("apply", "--log", "L", "--as-of", "2026-01-15", env=env, cwd=tmp_path)
+    assert (flag.returncode, flag.stderr) == (
+        2,
+        "error: --seed, --as-of and --scale need --scenario (they generate a log)\n",
+    )
