@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.UsageError as e:
         hint = _usage_hint(e)
         if state.json or state.json_log:
-            render_error(e, 2, message=e.format_message() + (f" {hint}" if hint else ""))
+            render_error(e, 2, message=e.format_message() + (f"; hint: {hint}" if hint else ""))
         else:
             e.show()
             if hint:

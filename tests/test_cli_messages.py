@@ -161,6 +161,14 @@ def test_dry_run_points_at_plan_and_h_is_help(seedctl_env: dict[str, str], tmp_p
         "hint: apply has no --dry-run: `seedctl plan` is the dry run (the same log, read-only; "
         "`seedctl plan --check` fails when apply would refuse or write anything).\n"
     )
+    revert = seedctl("revert", "--dry-run", "--json", env=seedctl_env, cwd=tmp_path)
+    assert revert.returncode == 2
+    assert json.loads(revert.stdout)["message"] == (
+        "No such option: --dry-run (Possible options: --runs); hint: revert has no --dry-run: "
+        "`seedctl status` shows the "
+        "runs a revert would undo, and revert itself checks for drift and writes nothing when "
+        "it finds any."
+    )
     short = seedctl("apply", "-h", env=seedctl_env, cwd=tmp_path)
     assert short.returncode == 0
     assert short.stdout.startswith("Usage: seedctl apply [OPTIONS]")
