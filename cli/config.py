@@ -99,7 +99,10 @@ class SettingValue:
 
 def find_config_file(start: Path | None = None) -> Path | None:
     """The nearest ``seedctl.toml``, or ``pyproject.toml`` with ``[tool.seedctl]``, upward."""
-    here = (start or Path.cwd()).absolute()
+    try:
+        here = (start or Path.cwd()).absolute()
+    except FileNotFoundError:
+        raise ConfigError("the current directory no longer exists; cd to one that does") from None
     for folder in (here, *here.parents):
         own = folder / "seedctl.toml"
         if own.is_file():

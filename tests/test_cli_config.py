@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 from tests.support.cli import seedctl, target_line
@@ -155,4 +156,21 @@ def test_generation_settings_from_the_environment_do_not_block_apply_of_a_log(
     assert (flag.returncode, flag.stderr) == (
         2,
         "error: --seed, --as-of and --scale need --scenario (they generate a log)\n",
+    )
+
+
+def test_a_vanished_working_directory_is_exit_2_not_a_traceback(tmp_path: Path) -> None:
+    """Run from a directory that was deleted, seedctl exits 2 saying so."""
+    result = subprocess.run(
+        ["bash", "-c", "mkdir gone && cd gone && rmdir ../gone && seedctl status"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (result.returncode, result.stderr) == (
+        2,
+        "error: the current directory no longer exists; cd to one that does\n",
     )
