@@ -49,8 +49,8 @@ def plan(
         bool,
         typer.Option(
             "--check",
-            help="For CI: fail when apply would refuse (exit 5 collisions, 10 missing tables "
-            "off the embedded database) or when anything is pending (exit 8).",
+            help="For CI: fail when apply would refuse (exit 5 collisions, 7 marked production, "
+            "10 missing tables off the embedded database) or when anything is pending (exit 8).",
         ),
     ] = False,
     as_json: JsonOption = False,
@@ -61,8 +61,9 @@ def plan(
     The only write is the report file (default docs/audit/SEED_DRY_RUN_REPORT.md,
     under the current directory). Without --log, the log `seedctl apply` generates.
     Exit codes: 0 planned (also when rows would collide, unless --check), 2 bad
-    option, 3 bad log, 4 database unreachable, 5 collisions (--check), 8 commands
-    pending (--check), 10 unknown table or column, or missing tables (--check).
+    option, 3 bad log, 4 database unreachable, 5 collisions (--check), 7 marked
+    production (--check), 8 commands pending (--check), 10 unknown table or column, or
+    missing tables (--check).
     """
     log = resolve_log(log, "plan")
     announce_target(database_url, log=log)
@@ -82,12 +83,22 @@ def plan(
 
 def check_plan(result: PlanResult) -> None:
     """``plan --check``: raise what apply would refuse, else fail on anything pending."""
-    from seedctl.ledger import CollisionError, UnknownNameError, VerificationFailedError
+    from seedctl.ledger import (
+        CollisionError,
+        ProductionGuardError,
+        UnknownNameError,
+        VerificationFailedError,
+    )
 
     if result.would_collide:
         raise CollisionError(
             f"plan --check: apply would refuse: {result.would_collide} rows collide with rows "
             "seedctl did not write (listed above)"
+        )
+    if result.environment == "production":
+        raise ProductionGuardError(
+            "plan --check: apply would refuse: the database is marked production (apply needs "
+            "--allow-production there)"
         )
     if result.missing_tables and not result.embedded:
         raise UnknownNameError(

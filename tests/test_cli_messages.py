@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 from seedctl.engine.apply import apply_log
+from seedctl.engine.db import set_environment
 from seedctl.engine.scenarios import get_scenario
 from seedctl.engine.target import create_target_schema
 
@@ -81,7 +82,7 @@ def test_verify_and_plan_read_the_default_log_as_apply_does(
 def test_plan_check_fails_on_pending_commands_and_on_collisions(
     seedctl_env: dict[str, str], tmp_path: Path, database_url: str
 ) -> None:
-    """``plan --check`` exits 8 while commands are pending, 5 when apply would collide."""
+    """``plan --check`` exits 8 while commands are pending, 7 on production, 5 on collisions."""
     write_okr_log(tmp_path / "L")
     create_target_schema(database_url, get_scenario("okr-demo"))
     pending = seedctl("plan", "--log", "L", "--no-report", "--check", env=seedctl_env, cwd=tmp_path)
@@ -92,6 +93,14 @@ def test_plan_check_fails_on_pending_commands_and_on_collisions(
     )
     plain = seedctl("plan", "--log", "L", "--no-report", env=seedctl_env, cwd=tmp_path)
     assert plain.returncode == 0
+    set_environment("production", database_url=database_url)
+    guarded = seedctl("plan", "--log", "L", "--no-report", "--check", env=seedctl_env, cwd=tmp_path)
+    assert guarded.returncode == 7
+    assert guarded.stderr.endswith(
+        "error: plan --check: apply would refuse: the database is marked production (apply "
+        "needs --allow-production there)\n"
+    )
+    set_environment("development", database_url=database_url)
     with psycopg.connect(database_url) as conn:
         conn.execute(
             "INSERT INTO organizations (id, slug, name, timezone) VALUES "
