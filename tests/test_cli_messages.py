@@ -292,3 +292,38 @@ def test_tables_keep_numbers_whole_at_60_columns(tmp_path: Path) -> None:
     assert "…" not in result.stdout
     assert result.stdout.count("178200") == 3
     assert "objective_key_result" in result.stdout
+
+
+def test_a_terminal_sees_a_spinner_naming_the_phase(
+    seedctl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """With stderr on a terminal, ``plan`` draws a spinner naming what it verifies."""
+    import os
+    import pty
+
+    write_okr_log(tmp_path / "L")
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            ["seedctl", "plan", "--log", "L", "--no-report"],
+            cwd=tmp_path,
+            env={**seedctl_env, "TERM": "xterm", "COLUMNS": "120"},
+            stdout=subprocess.PIPE,
+            stderr=follower,
+        )
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break  # the child closed the terminal
+            if not chunk:
+                break
+            seen += chunk
+        assert process.wait(timeout=60) == 0
+    finally:
+        os.close(leader)
+    text = seen.decode(errors="replace")
+    assert "target: database " in text
+    assert "plan: verifying L, comparing every pending row read-only" in text
