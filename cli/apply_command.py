@@ -8,9 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption, RetryForOption
-from seedctl.cli.output import console, print_json, print_table
-from seedctl.cli.progress import observer_for
+from seedctl.cli.options import (
+    BatchSizeOption,
+    DatabaseUrlOption,
+    JsonOption,
+    RetryForOption,
+    WaitTimeoutOption,
+)
+from seedctl.cli.output import console, print_json, print_table, say
+from seedctl.cli.progress import ApplyProgress
 from seedctl.cli.scenario_options import (
     AsOfOption,
     ScaleOption,
@@ -18,6 +24,7 @@ from seedctl.cli.scenario_options import (
     SeedOption,
     ensure_log,
 )
+from seedctl.cli.target import announce_target
 
 if TYPE_CHECKING:
     from seedctl.engine.apply import ApplyResult
@@ -49,6 +56,7 @@ def apply(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Fail at once if another run holds the tenant's lock.")
     ] = False,
+    wait_timeout: WaitTimeoutOption = None,
     allow_production: Annotated[
         bool, typer.Option("--allow-production", help="Apply even to a database marked production.")
     ] = False,
@@ -94,10 +102,11 @@ def apply(
     """Apply every pending command of the log: target rows and ledger rows commit together.
 
     A rerun writes nothing; a killed run resumes where it stopped. Exit codes: 0 done,
-    3 bad log, 4 database unreachable (also after --retry-for) or a missing privilege,
-    5 collision, 6 lock busy (--no-wait) or locks held past --retry-for,
-    7 production guard, 8 post-seed check failed, 9 drift (--on-drift fail),
-    10 the log does not fit the tables or a value its column.
+    1 PostgreSQL refused a batch, 2 bad option, 3 bad log, 4 database unreachable (also
+    after --retry-for) or a missing privilege, 5 collision, 6 lock busy (--no-wait or
+    --wait-timeout) or locks held past --retry-for, 7 production guard, 8 post-seed check
+    failed, 9 drift (--on-drift fail), 10 the log does not fit the tables or a value its
+    column, 11 ledger from a newer seedctl, 130 interrupted (Ctrl-C; a rerun resumes).
     """
     from seedctl.cli.version import seedctl_version
     from seedctl.ledger.logfile import file_sha256_soon
@@ -107,25 +116,37 @@ def apply(
     log_path = ensure_log(log, scenario, seed, as_of, scale, quiet=as_json)
     if hashing is None:
         hashing = file_sha256_soon(log_path)
+    announce_target(database_url, log=log_path)
     from seedctl.engine.apply import apply_log
     from seedctl.engine.db import RetryPolicy
 
-    result = apply_log(
-        log_path,
-        database_url=database_url,
-        wait=not no_wait,
-        allow_production=allow_production,
-        create_schema=create_schema,
-        observer=observer_for(as_json),
-        max_rows=batch_size,
-        writers=writers,
-        log_sha256=hashing,
-        on_drift=on_drift.value,
-        retry=RetryPolicy(window=retry_for),
-        lock_timeout_ms=None if lock_timeout is None else int(lock_timeout * 1000),
-        version=seedctl_version(),
-    )
+    progress = ApplyProgress()
+    try:
+        result = apply_log(
+            log_path,
+            database_url=database_url,
+            wait=not no_wait,
+            wait_timeout_s=wait_timeout,
+            allow_production=allow_production,
+            create_schema=create_schema,
+            observer=progress,
+            max_rows=batch_size,
+            writers=writers,
+            log_sha256=hashing,
+            on_drift=on_drift.value,
+            retry=RetryPolicy(window=retry_for),
+            lock_timeout_ms=None if lock_timeout is None else int(lock_timeout * 1000),
+            version=seedctl_version(),
+            on_warning=warn,
+        )
+    finally:
+        progress.close()
     render_apply(result, as_json)
+
+
+def warn(event: str, text: str) -> None:
+    """An engine warning, shown before the run writes anything."""
+    say(event, f"warning: {text}")
 
 
 def render_apply(result: ApplyResult, as_json: bool) -> None:
@@ -134,6 +155,7 @@ def render_apply(result: ApplyResult, as_json: bool) -> None:
         payload = dataclasses.asdict(result)
         payload["written"] = result.written
         payload["pending"] = result.pending
+        payload["elapsed_s"] = round(result.elapsed_s, 3)
         print_json(payload)
         return
     rows = [

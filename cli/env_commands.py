@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from seedctl.cli.options import DatabaseUrlOption, JsonOption
 from seedctl.cli.output import console, print_json
+from seedctl.cli.target import announce_target
 
 app = typer.Typer(
     help="Mark a database as development, staging or production.", no_args_is_help=True
@@ -33,7 +34,12 @@ def set_(
     as_json: JsonOption = False,
 ) -> None:
     """Mark the database. On production, apply and revert need --allow-production, and so
-    does changing the mark of a production database. Exit 7 without it."""
+    does changing the mark of a production database.
+
+    Exit codes: 0 marked, 2 not a known environment, 4 database unreachable, 7 lifting a
+    production mark without --allow-production, 11 ledger from a newer seedctl.
+    """
+    announce_target(database_url)
     from seedctl.engine.db import environment
 
     where = environment.set_environment(
@@ -47,7 +53,8 @@ def set_(
 
 @app.command("show")
 def show(database_url: DatabaseUrlOption = None, as_json: JsonOption = False) -> None:
-    """Print the database's marking. Read-only."""
+    """Print the database's marking. Read-only. Exit codes: 0 shown, 4 database unreachable."""
+    announce_target(database_url)
     from seedctl.engine.db import environment
 
     where, marked = environment.get_environment(database_url=database_url)

@@ -29,7 +29,8 @@ def generate(
 
     Writes the log file only, never a database. Same seed, as-of and scale: nothing
     added. A later --as-of adds the check-ins it moves; a larger --scale the new people
-    and their objectives.
+    and their objectives. Exit codes: 0 generated, 2 bad option, 3 the existing log is
+    damaged or another tenant's, seed's or generator's.
     """
     from seedctl.engine.generation import generate_log
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import uuid
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Annotated
 import typer
 from seedctl.cli.options import DatabaseUrlOption, JsonOption
 from seedctl.cli.output import console, print_json, print_table
+from seedctl.cli.target import announce_target
 from seedctl.ledger import ConfigError
 
 __all__ = ["audit", "status"]
@@ -27,10 +29,18 @@ def status(
     database_url: DatabaseUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show recent runs, applied commands per entity and (with --log) pending ones. Read-only."""
+    """Show recent runs, applied commands per entity and (with --log) pending ones. Read-only.
+
+    A run still marked running shows as `running` while a session holds its tenant's lock,
+    else as `running (dead)`. Exit codes: 0 shown, 2 bad option or a --tenant the ledger
+    does not know, 3 bad log, 4 database unreachable, 10 unknown table or column.
+    """
+    announce_target(database_url, log=log)
     from seedctl.engine.inspect import status as ledger_status
 
     report = ledger_status(database_url=database_url, log_path=log, tenant=tenant, limit=runs)
+    if tenant is not None and tenant not in report.tenants:
+        raise ConfigError(unknown_tenant(tenant, report.tenants))
     if as_json:
         print_json(dataclasses.asdict(report))
         return
@@ -47,7 +57,7 @@ def status(
                 r.run_id,
                 r.tenant,
                 r.kind,
-                r.status,
+                _status_text(r.status, r.alive),
                 f"{r.started_at:%Y-%m-%d %H:%M:%S}",
                 f"{r.finished_at:%H:%M:%S}" if r.finished_at else "",
                 f"{r.os_user or '?'}@{r.host or '?'}",
@@ -68,6 +78,31 @@ def status(
     print_table("commands per entity", columns, rows)
 
 
+def _status_text(status: str, alive: bool | None) -> str:
+    if alive is False:
+        return f"{status} (dead: no session holds the lock)"
+    return status
+
+
+def unknown_tenant(tenant: str, tenants: list[str]) -> str:
+    """The message for a --tenant the ledger has never seen."""
+    close = difflib.get_close_matches(tenant, tenants, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (
+        f"--tenant {tenant!r} matches no tenant in the ledger; tenants: "
+        f"{', '.join(tenants) or 'none'}{hint}"
+    )
+
+
+def _known_entities(applied: list[str]) -> list[str]:
+    from seedctl.engine.scenarios import get_scenario, registry
+
+    names = set(applied)
+    for name in registry.scenario_names():
+        names.update(get_scenario(name).entity_tables)
+    return sorted(names)
+
+
 def audit(
     *,
     entity: Annotated[str | None, typer.Option(help="Only rows of this entity.")] = None,
@@ -79,18 +114,22 @@ def audit(
 ) -> None:
     """For each seeded row: the commands that wrote it, their run, time, outcome, before and after.
 
-    Read-only. Newest first.
+    Read-only. Newest first. Exit codes: 0 shown (also when nothing matches), 2 bad
+    option, or an --entity or --tenant that matches nothing known, 4 database unreachable.
     """
     if row_id is not None:
         try:
             row_id = str(uuid.UUID(row_id))
         except ValueError:
             raise ConfigError(f"--id must be a UUID, not {row_id!r}") from None
+    announce_target(database_url)
     from seedctl.engine.inspect import audit as audit_entries
 
     entries = audit_entries(
         database_url=database_url, tenant=tenant, entity=entity, row_id=row_id, limit=limit
     )
+    if not entries and (entity is not None or tenant is not None):
+        _explain_no_match(database_url, entity, tenant)
     if as_json:
         print_json({"entries": [dataclasses.asdict(e) for e in entries]})
         return
@@ -111,3 +150,21 @@ def audit(
                 console.print(f"    {column}: {json.dumps(old)} -> {json.dumps(new)}", markup=False)
         else:
             console.print(f"    after: {json.dumps(e.after, sort_keys=True)}", markup=False)
+
+
+def _explain_no_match(database_url: str | None, entity: str | None, tenant: str | None) -> None:
+    """Raise when a filter names an entity or tenant nothing knows (a typo, not an empty match)."""
+    from seedctl.engine.inspect import status as ledger_status
+
+    report = ledger_status(database_url=database_url, limit=1)
+    if tenant is not None and tenant not in report.tenants:
+        raise ConfigError(unknown_tenant(tenant, report.tenants))
+    if entity is not None:
+        known = _known_entities(list(report.applied))
+        if entity not in known:
+            close = difflib.get_close_matches(entity, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"--entity {entity!r} is not an entity of any known scenario; "
+                f"known: {', '.join(known)}{hint}"
+            )

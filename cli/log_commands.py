@@ -19,7 +19,7 @@ PathArgument = Annotated[Path, typer.Argument(help="The log file.")]
 def verify(path: PathArgument, as_json: JsonOption = False) -> None:
     """Check every line's hash and the chain; print the log's digest and counts per entity.
 
-    Read-only. Exits 3 naming the file and line of the first fault.
+    Read-only. Exit codes: 0 the log verifies, 3 the first fault (file and line).
     """
     summary = verify_log(path)
     result = {
@@ -46,6 +46,7 @@ def repair(path: PathArgument, as_json: JsonOption = False) -> None:
     """Cut off a torn last line left by a crash mid-write. Keeps every complete line.
 
     Writes the file only when its last line is torn; then verifies the whole log.
+    Exit codes: 0 repaired or nothing to repair, 3 any other fault (the file unchanged).
     """
     removed = repair_torn_tail(path)
     if as_json:

@@ -10,9 +10,11 @@ import typer
 __all__ = [
     "BatchSizeOption",
     "DatabaseUrlOption",
+    "DefaultLogOption",
     "JsonOption",
     "LogPathOption",
     "RetryForOption",
+    "WaitTimeoutOption",
 ]
 
 JsonOption = Annotated[
@@ -24,7 +26,8 @@ DatabaseUrlOption = Annotated[
         "--database-url",
         envvar="SEEDCTL_DATABASE_URL",
         help="postgresql:// URL of the target database. Without it (and without "
-        "SEEDCTL_DATABASE_URL) seedctl starts an embedded PostgreSQL in ./.seedctl/.",
+        "SEEDCTL_DATABASE_URL or database_url in seedctl.toml) seedctl starts an embedded "
+        "PostgreSQL in its home (the nearest .seedctl/ upward). DATABASE_URL is not read.",
         show_envvar=True,
     ),
 ]
@@ -38,7 +41,24 @@ BatchSizeOption = Annotated[
         "--batch-size",
         min=1,
         max=1000,
-        help="Rows per transaction (spec section 7 caps it at 1000).",
+        help="Rows per transaction, at most 1000 (the client's cap on one transaction).",
+    ),
+]
+DefaultLogOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--log",
+        help="Path of the seed log (JSON Lines) [default: the log `seedctl apply` "
+        "generates, $SEEDCTL_HOME/logs/okr-demo.log].",
+    ),
+]
+WaitTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait-timeout",
+        min=0.0,
+        help="Queue at most this many seconds behind another run's tenant lock, then fail "
+        "(exit 6) [default: wait as long as it is held].",
     ),
 ]
 RetryForOption = Annotated[

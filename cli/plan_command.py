@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from seedctl.cli.options import DatabaseUrlOption, JsonOption, LogPathOption
+from seedctl.cli.options import DatabaseUrlOption, DefaultLogOption, JsonOption
 from seedctl.cli.output import console, print_json, print_table
+from seedctl.cli.progress import activity
+from seedctl.cli.scenario_options import resolve_log
+from seedctl.cli.target import announce_target
 from seedctl.engine.plan import DEFAULT_REPORT_PATH
 
 if TYPE_CHECKING:
@@ -19,7 +22,7 @@ __all__ = ["plan"]
 
 def plan(
     *,  # keyword-only: typer passes options by name, and no call site can mix them up
-    log: LogPathOption,
+    log: DefaultLogOption = None,
     report: Annotated[
         Path,
         typer.Option(
@@ -41,25 +44,73 @@ def plan(
             help="Rows per batch, as given to apply's --batch-size, so the batches match.",
         ),
     ] = 1000,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="For CI: fail when apply would refuse (exit 5 collisions, 7 marked production, "
+            "10 missing tables off the embedded database) or when anything is pending (exit 8).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Dry run: count what apply would insert, update, leave unchanged or collide on. Read-only.
 
     Every query runs in one READ ONLY transaction, so the database cannot change.
     The only write is the report file (default docs/audit/SEED_DRY_RUN_REPORT.md,
-    under the current directory). Exit codes: 0 planned (also when rows would
-    collide: the report says so), 2 bad option, 3 bad log, 4 database
-    unreachable, 10 unknown table or column.
+    under the current directory). Without --log, the log `seedctl apply` generates.
+    Exit codes: 0 planned (also when rows would collide, unless --check), 2 bad
+    option, 3 bad log, 4 database unreachable, 5 collisions (--check), 7 marked
+    production (--check), 8 commands pending (--check), 10 unknown table or column, or
+    missing tables (--check).
     """
+    log = resolve_log(log, "plan")
+    announce_target(database_url, log=log)
     from seedctl.engine.plan import plan_log
 
-    result = plan_log(
-        log,
-        database_url=database_url,
-        report_path=None if no_report else report,
-        max_rows=batch_size,
-    )
+    with activity(f"plan: verifying {log}, comparing every pending row read-only"):
+        result = plan_log(
+            log,
+            database_url=database_url,
+            report_path=None if no_report else report,
+            max_rows=batch_size,
+        )
     render_plan(result, as_json)
+    if check:
+        check_plan(result)
+
+
+def check_plan(result: PlanResult) -> None:
+    """``plan --check``: raise what apply would refuse, else fail on anything pending."""
+    from seedctl.ledger import (
+        CollisionError,
+        ProductionGuardError,
+        UnknownNameError,
+        VerificationFailedError,
+    )
+
+    if result.would_collide:
+        raise CollisionError(
+            f"plan --check: apply would refuse: {result.would_collide} rows collide with rows "
+            "seedctl did not write (listed above)"
+        )
+    if result.environment == "production":
+        raise ProductionGuardError(
+            "plan --check: apply would refuse: the database is marked production (apply needs "
+            "--allow-production there)"
+        )
+    if result.missing_tables and not result.embedded:
+        raise UnknownNameError(
+            f"plan --check: apply would refuse without --create-schema: "
+            f"{len(result.missing_tables)} target tables are missing "
+            f"({', '.join(result.missing_tables[:3])}"
+            f"{', ...' if len(result.missing_tables) > 3 else ''}); run `seedctl schema create`"
+        )
+    if result.pending:
+        raise VerificationFailedError(
+            f"plan --check: {result.pending} commands of the log are pending; apply would "
+            f"write {result.would_write} rows"
+        )
 
 
 def render_plan(result: PlanResult, as_json: bool) -> None:

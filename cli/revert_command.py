@@ -7,30 +7,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from seedctl.cli.options import BatchSizeOption, DatabaseUrlOption, JsonOption, RetryForOption
+from seedctl.cli.options import (
+    BatchSizeOption,
+    DatabaseUrlOption,
+    JsonOption,
+    RetryForOption,
+    WaitTimeoutOption,
+)
 from seedctl.cli.output import console, error_console, print_json, print_table
+from seedctl.cli.progress import RevertProgress
+from seedctl.cli.target import announce_target
 
 __all__ = ["revert_command"]
-
-
-class _Bar:
-    """A progress bar on stderr; satisfies seedctl.engine.revert.reverter.RevertProgress."""
-
-    def __init__(self) -> None:
-        from rich.progress import Progress
-
-        self._progress = Progress(console=error_console)
-        self._task = self._progress.add_task("revert", total=None)
-
-    def started(self, total_rows: int) -> None:
-        self._progress.update(self._task, total=total_rows)
-        self._progress.start()
-
-    def advanced(self, rows: int) -> None:
-        self._progress.advance(self._task, rows)
-
-    def finished(self) -> None:
-        self._progress.stop()
 
 
 def revert_command(
@@ -73,6 +61,7 @@ def revert_command(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Fail at once if another run holds the tenant's lock.")
     ] = False,
+    wait_timeout: WaitTimeoutOption = None,
     database_url: DatabaseUrlOption = None,
     batch_size: BatchSizeOption = 1000,
     retry_for: RetryForOption = 30.0,
@@ -83,10 +72,11 @@ def revert_command(
     On a terminal it asks first, naming the database and the rows (--yes skips the
     question; scripts and pipes are never asked). Resumable: a killed revert finishes
     when run again. Exit codes: 0 done, 1 declined at the question, 2 bad option or a
-    tenant without apply runs, 4 database unreachable (also after --retry-for) or a
-    missing privilege, 6 lock busy (--no-wait) or locks held past --retry-for,
-    7 production guard, 9 drift (rows changed since seeded; nothing reverted), 12 rows
-    outside the ledger would be deleted or changed (--cascade) or would make the delete fail.
+    tenant without apply runs, 3 bad log, 4 database unreachable (also after --retry-for)
+    or a missing privilege, 6 lock busy (--no-wait or --wait-timeout) or locks held past
+    --retry-for, 7 production guard, 9 drift (rows changed since seeded; nothing
+    reverted), 10 unknown table, 12 rows outside the ledger would be deleted or changed
+    (--cascade) or would make the delete fail, 130 interrupted (Ctrl-C; a rerun resumes).
     """
     import functools
     import sys
@@ -96,6 +86,7 @@ def revert_command(
     from seedctl.engine.revert import revert
     from seedctl.ledger import SeedctlError
 
+    announce_target(database_url, log=log)
     run = functools.partial(
         revert,
         database_url=database_url,
@@ -107,6 +98,7 @@ def revert_command(
         page_rows=batch_size,
         retry=RetryPolicy(window=retry_for),
         version=seedctl_version(),
+        wait_timeout_s=wait_timeout,
     )
     if not dry_run and not yes and not as_json and sys.stdin.isatty():
         preview = run(dry_run=True)
@@ -120,15 +112,21 @@ def revert_command(
             err=True,
         ):
             raise SeedctlError("revert declined at the question; nothing was reverted")
-    observer = None if as_json or dry_run or not error_console.is_terminal else _Bar()
-    result = run(
-        dry_run=dry_run,
-        allow_production=allow_production,
-        wait=not no_wait,
-        observer=observer,
-    )
+    observer = RevertProgress()
+    try:
+        result = run(
+            dry_run=dry_run,
+            allow_production=allow_production,
+            wait=not no_wait,
+            observer=observer,
+        )
+    finally:
+        observer.close()
     if as_json:
-        print_json({**dataclasses.asdict(result), "cascaded": result.cascaded})
+        payload = dataclasses.asdict(result)
+        payload["elapsed_s"] = round(result.elapsed_s, 3)
+        payload["cascaded"] = result.cascaded
+        print_json(payload)
         return
     tables = sorted(set(result.deleted) | set(result.restored))
     verb = "would delete" if result.dry_run else "deleted"

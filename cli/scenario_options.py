@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from seedctl.cli.output import console
-from seedctl.ledger import ConfigError
+from seedctl.ledger import ConfigError, LogError
 
 __all__ = [
     "DEFAULT_SCENARIO",
@@ -18,6 +19,7 @@ __all__ = [
     "SeedOption",
     "ensure_log",
     "parse_as_of",
+    "resolve_log",
 ]
 
 DEFAULT_SCENARIO = "okr-demo"
@@ -45,13 +47,46 @@ ScaleOption = Annotated[
 
 
 def parse_as_of(text: str | None) -> dt.date | None:
-    """``YYYY-MM-DD`` or None; anything else is a clear error."""
+    """``YYYY-MM-DD`` or None; anything else is a clear error, saying which part is wrong."""
     if text is None:
         return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {text!r}")
     try:
         return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {text!r}") from None
+    except ValueError as e:
+        raise ConfigError(f"--as-of {text} is not a date in the calendar ({e})") from None
+
+
+def resolve_log(log: Path | None, command: str) -> Path:
+    """``--log`` as given, else the default log ``seedctl apply`` generates; it must exist."""
+    if log is not None:
+        return log
+    from seedctl.engine.generation import default_log_path
+
+    path = default_log_path(DEFAULT_SCENARIO)
+    if not path.exists():
+        raise LogError(
+            f"no such log file; without --log, {command} reads the log `seedctl apply` "
+            "generates, and none was generated here yet: run `seedctl apply`, or pass --log PATH",
+            path=str(path),
+        )
+    return path
+
+
+def _given_on_the_command_line(*names: str) -> bool:
+    """Whether any of these options was typed as a flag (not set by a variable or file)."""
+    from seedctl.cli.clicklib import ParameterSource, get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return True
+    return any(
+        ctx.params.get(n) is not None
+        and ctx.get_parameter_source(n)
+        not in {ParameterSource.ENVIRONMENT, ParameterSource.DEFAULT_MAP}
+        for n in names
+    )
 
 
 def ensure_log(
@@ -66,10 +101,10 @@ def ensure_log(
     """The log to apply: ``--log`` as given, or the scenario generated into the default log."""
     generating = scenario is not None or log is None
     if not generating:
-        if seed is not None or as_of is not None or scale is not None:
+        if _given_on_the_command_line("seed", "as_of", "scale"):
             raise ConfigError("--seed, --as-of and --scale need --scenario (they generate a log)")
         assert log is not None
-        return log
+        return log  # settings from the environment or the file only shape generation
     from seedctl.engine.generation import default_log_path, generate_log
 
     name = scenario or DEFAULT_SCENARIO

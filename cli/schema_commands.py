@@ -6,6 +6,7 @@ import typer
 from seedctl.cli.options import DatabaseUrlOption, JsonOption
 from seedctl.cli.output import console, print_json
 from seedctl.cli.scenario_options import DEFAULT_SCENARIO, ScenarioOption
+from seedctl.cli.target import announce_target
 
 __all__ = ["app"]
 
@@ -21,7 +22,10 @@ def create(
     """Create the scenario's tables that are missing; leave existing ones alone.
 
     Writes DDL only, in one transaction; safe to run again. Never alters a table.
+    Exit codes: 0 created or all existed, 1 DDL refused, 2 unknown scenario or bad URL,
+    4 database unreachable, 10 an existing table lacks a column.
     """
+    announce_target(database_url)
     from seedctl.engine.scenarios import get_scenario
     from seedctl.engine.target import create_target_schema
 

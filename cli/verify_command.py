@@ -6,8 +6,11 @@ import dataclasses
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from seedctl.cli.options import DatabaseUrlOption, JsonOption, LogPathOption
+from seedctl.cli.options import DatabaseUrlOption, DefaultLogOption, JsonOption
 from seedctl.cli.output import console, print_json, print_table
+from seedctl.cli.progress import activity
+from seedctl.cli.scenario_options import resolve_log
+from seedctl.cli.target import announce_target
 
 if TYPE_CHECKING:
     from seedctl.engine.verify import VerifyResult
@@ -17,7 +20,7 @@ __all__ = ["verify"]
 
 def verify(
     *,  # keyword-only: typer passes options by name, and no call site can mix them up
-    log: LogPathOption,
+    log: DefaultLogOption = None,
     database_url: DatabaseUrlOption = None,
     max_differences: Annotated[
         int,
@@ -30,14 +33,17 @@ def verify(
     """Check counts, drift, pending commands and foreign keys against the log. Read-only.
 
     Every seeded row must still equal its last applied image, every command of the
-    log must be applied, row counts must match the scenario (spec section 8) and
-    every foreign key must resolve. Exit codes: 0 verified, 8 differences found
-    (listed, also with --json), 2 bad option, 3 bad log, 4 database unreachable,
-    10 unknown table or column.
+    log must be applied, row counts must match the scenario's expected counts and
+    every foreign key must resolve. Without --log, the log `seedctl apply` generates.
+    Exit codes: 0 verified, 2 bad option, 3 bad log, 4 database unreachable,
+    8 differences found (listed, also with --json), 10 unknown table or column.
     """
+    log = resolve_log(log, "verify")
+    announce_target(database_url, log=log)
     from seedctl.engine.verify import verify_log
 
-    result = verify_log(log, database_url=database_url, max_differences=max_differences)
+    with activity(f"verify: verifying {log}, comparing counts, rows and foreign keys"):
+        result = verify_log(log, database_url=database_url, max_differences=max_differences)
     render_verify(result, as_json)
     result.raise_if_failed()
 

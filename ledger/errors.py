@@ -31,6 +31,8 @@ class SeedctlError(Exception):
     """Root of every error seedctl reports to a user rather than crashing on."""
 
     exit_code = 1
+    table: str | None = None
+    """The table the error is about, where there is one (``--json`` reports it)."""
 
 
 class ConfigError(SeedctlError):

@@ -30,6 +30,7 @@ __all__ = [
     "ensure_ledger",
     "finish_run",
     "get_environment",
+    "last_apply_run",
     "last_run",
     "ledger_exists",
     "ledger_version",
@@ -311,6 +312,16 @@ def last_run(conn: sa.Connection, tenant: str) -> sa.Row[Any] | None:
     """The tenant's most recent run of any kind, or None. Read-only."""
     return conn.execute(
         sa.select(runs).where(runs.c.tenant == tenant).order_by(runs.c.started_at.desc()).limit(1)
+    ).first()
+
+
+def last_apply_run(conn: sa.Connection, tenant: str) -> sa.Row[Any] | None:
+    """The tenant's most recent apply run, or None. Read-only."""
+    return conn.execute(
+        sa.select(runs)
+        .where(runs.c.tenant == tenant, runs.c.kind == "apply")
+        .order_by(runs.c.started_at.desc())
+        .limit(1)
     ).first()
 
 

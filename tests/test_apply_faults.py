@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import subprocess
 import threading
 import time
@@ -80,7 +81,7 @@ def test_writers_never_hang_on_a_session_that_holds_a_row_and_waits_for_the_tena
         holder.close()
     assert (code, stdout) == (6, ""), stderr
     assert "Traceback" not in stderr
-    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    errors = _failures(stderr)
     assert len(errors) == 1, stderr
     assert "table check_ins" in errors[0]
     assert "for 3s (--retry-for), so seedctl gave up" in errors[0]
@@ -106,15 +107,21 @@ def test_a_row_lock_held_past_the_retry_window_is_exit_6_not_a_traceback(
         holder.close()
     assert (code, stdout) == (6, ""), stderr
     assert "Traceback" not in stderr
-    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    errors = _failures(stderr)
     assert errors == [
-        "error: table check_ins, batch starting at log seq 2821: a lock stayed held by another "
+        "table check_ins, batch starting at log seq 2821: a lock stayed held by another "
         "session for 1s (--retry-for), so seedctl gave up: canceling statement due to lock "
         "timeout. Every batch committed before stays; run again to resume."
     ]
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT count(*) FROM seedctl.applied WHERE seq > 2820").fetchone()
     assert row == (0,)
+
+
+def _failures(stderr: str) -> list[str]:
+    """The messages of the JSON log's ``command_failed`` events (``--log-format json``)."""
+    events = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return [str(e["message"]) for e in events if e.get("event") == "command_failed"]
 
 
 class _AppendWhenStarted:

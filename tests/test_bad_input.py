@@ -21,10 +21,12 @@ from tests.support.okr_log import okr_log
 
 
 def _one_error(stderr: str) -> str:
+    """The one error line, after the target line a database command prints first."""
     assert "Traceback" not in stderr
-    assert stderr.startswith("error: "), stderr
-    assert stderr.endswith("\n") and stderr.count("\n") == 1, stderr
-    return stderr[len("error: ") : -1]
+    lines = [line for line in stderr.splitlines() if not line.startswith("target: ")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    assert stderr.endswith("\n"), stderr
+    return lines[0][len("error: ") :]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from seedctl.engine.scenarios import get_scenario
 from seedctl.engine.target import create_target_schema
 from seedctl.ledger import verify_log
 
-from tests.support.cli import seedctl
+from tests.support.cli import seedctl, target_line
 from tests.support.okr_log import okr_log, okr_tables
 
 AS_OF = dt.date(2026, 1, 15)
@@ -81,7 +81,7 @@ def test_apply_prints_the_summary_table_and_the_run_line(
     assert generated.returncode == 0, generated.stderr
     result = seedctl("apply", "--log", "L", "--create-schema", env=seedctl_env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
+    assert result.stderr == target_line(database_url)
     lines = result.stdout.splitlines()
     assert lines[0] == f"apply L -> {describe(database_url)}"
     rows = table_rows(result.stdout)
@@ -165,7 +165,8 @@ def test_apply_without_log_generates_the_default_log(
         f"generated okr-demo into {default_log}: {COMMANDS} new commands, 0 already there\n"
     )
     assert missing.stderr.startswith(
-        "error: the database does not have the scenario's target schema "
+        target_line(database_url)
+        + "error: the database does not have the scenario's target schema "
         "(table public.organizations is missing; "
     )
     assert missing.stderr.endswith("Run `seedctl schema create`, or pass --create-schema.\n")
@@ -209,7 +210,7 @@ def test_torn_log_exits_3_with_path_and_line(
     log.write_bytes(log.read_bytes()[:-40])
     result = seedctl("apply", "--log", "L", "--create-schema", env=seedctl_env, cwd=tmp_path)
     assert (result.returncode, result.stdout) == (3, "")
-    assert result.stderr == (
+    assert result.stderr == target_line(database_url) + (
         f"error: L:{COMMANDS + 1}: last line is torn: the file ends mid-line "
         "(a crash while writing?); `seedctl log repair` cuts it off\n"
     )
@@ -231,7 +232,7 @@ def test_collision_exits_5_and_writes_nothing(
         )
     result = seedctl("apply", "--log", "L", env=seedctl_env, cwd=tmp_path)
     assert (result.returncode, result.stdout) == (5, "")
-    assert result.stderr == (
+    assert result.stderr == target_line(database_url) + (
         "error: rows with the seed's natural key exist that seedctl did not write; "
         "nothing was written:\n"
         f"  organizations slug={TENANT}: existing id {theirs}, seed id {ORG_ID}\n"
@@ -257,7 +258,8 @@ def test_no_wait_while_the_tenant_lock_is_held_exits_6(
         pid = holder.info.backend_pid
     assert (result.returncode, result.stdout) == (6, "")
     assert result.stderr.startswith(
-        f"error: tenant '{TENANT}' is locked by another session (session pid {pid}, "
+        target_line(database_url)
+        + f"error: tenant '{TENANT}' is locked by another session (session pid {pid}, "
         "application 'holder', connected "
     )
     assert result.stderr.endswith("wait for it, or run without --no-wait to queue behind it\n")
@@ -275,7 +277,7 @@ def test_production_database_needs_allow_production(
 
     refused = seedctl("apply", "--log", "L", "--create-schema", env=seedctl_env, cwd=tmp_path)
     assert (refused.returncode, refused.stdout) == (7, "")
-    assert refused.stderr == (
+    assert refused.stderr == target_line(database_url) + (
         "error: this database is marked production; refusing to apply. Pass --allow-production "
         "to apply anyway.\n"
     )

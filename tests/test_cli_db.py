@@ -71,3 +71,37 @@ def test_db_stop_without_a_server(home: Path) -> None:
     result = seedctl("db", "stop", home=home)
     assert (result.returncode, result.stdout) == (0, "the embedded server was not running\n")
     assert not home.exists() or not (home / "pgdata").exists()
+
+
+def test_first_start_says_it_creates_a_server_and_names_the_target(home: Path) -> None:
+    """The first command on a new home says it creates the server, and where; DATABASE_URL is
+    mentioned, not used; the target line names the embedded database before any work."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDCTL_")}
+    env.update(SEEDCTL_HOME=str(home), DATABASE_URL="postgresql://app:pw@prod.example/app")
+    result = subprocess.run(
+        ["seedctl", "status"],
+        cwd=home.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    note, creating, target = result.stderr.splitlines()
+    assert note.startswith("note: DATABASE_URL is set, but seedctl does not read it")
+    assert creating.startswith(f"creating an embedded PostgreSQL server in {home / 'pgdata'} ")
+    assert target == (
+        f"target: database seedctl on {home / 'pgdata'}:5432 as postgres "
+        f"(embedded server in {home}; no database URL given)"
+    )
+    again = subprocess.run(
+        ["seedctl", "status"],
+        cwd=home.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert "creating" not in again.stderr

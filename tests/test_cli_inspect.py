@@ -13,6 +13,7 @@ from seedctl.engine.db import describe
 from seedctl.ledger import verify_log
 from seedctl.ledger.ids import user_key
 
+from tests.support.cli import target_line
 from tests.test_cli_apply import (
     AS_OF,
     CHECK_INS,
@@ -196,10 +197,16 @@ def test_plan_writes_the_report_and_nothing_else(
 
 
 def test_plan_exit_codes(seedctl_env: dict[str, str], tmp_path: Path) -> None:
-    """``plan`` exits 2 without --log and 3 on a log that does not exist."""
+    """``plan`` without --log reads apply's default log (exit 3 naming it while none was
+    generated) and exits 3 on a log that does not exist."""
+    default_log = Path(seedctl_env["SEEDCTL_HOME"]) / "logs" / "okr-demo.log"
     missing_option = seedctl("plan", env=seedctl_env, cwd=tmp_path)
-    assert missing_option.returncode == 2
-    assert "Missing option '--log'" in missing_option.stderr
+    assert (missing_option.returncode, missing_option.stdout) == (3, "")
+    assert missing_option.stderr == (
+        f"error: {default_log}: no such log file; without --log, plan reads the log "
+        "`seedctl apply` generates, and none was generated here yet: run `seedctl apply`, "
+        "or pass --log PATH\n"
+    )
     missing_file = seedctl("plan", "--log", "nope.jsonl", env=seedctl_env, cwd=tmp_path)
     assert (missing_file.returncode, missing_file.stderr) == (
         3,
@@ -223,7 +230,7 @@ def test_verify_exits_0_then_8_after_drift(
         conn.execute("UPDATE users SET name = 'Zed' WHERE id = %s", (ADMIN_ID,))
     drifted = seedctl("verify", "--log", "L", env=seedctl_env, cwd=tmp_path)
     assert drifted.returncode == 8
-    assert drifted.stderr == (
+    assert drifted.stderr == target_line(database_url) + (
         f"error: verification failed for tenant {TENANT}: 1 difference (1 changed)\n"
     )
     row = table_rows(drifted.stdout)["user"]

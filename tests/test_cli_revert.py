@@ -11,6 +11,7 @@ from seedctl.engine.apply import apply_log
 from seedctl.engine.db import describe, set_environment
 from seedctl.ledger.ids import user_key
 
+from tests.support.cli import target_line
 from tests.support.okr_log import okr_tables
 from tests.test_cli_apply import (
     AS_OF,
@@ -50,7 +51,7 @@ def test_revert_empties_the_tables_and_prints_a_summary(
     run_id = applied(database_url, write_okr_log(tmp_path / "L"))
     result = seedctl("revert", "--log", "L", env=seedctl_env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
+    assert result.stderr == target_line(database_url)
     lines = result.stdout.splitlines()
     assert lines[0] == f"revert {TENANT} on {describe(database_url)}"
     rows = table_rows(result.stdout)
@@ -111,7 +112,8 @@ def test_drift_exits_9_listing_the_rows_and_force_reverts(
     refused = seedctl("revert", "--log", "L", env=seedctl_env, cwd=tmp_path)
     assert (refused.returncode, refused.stdout) == (9, "")
     assert refused.stderr.startswith(
-        "error: 2 seeded rows were changed or deleted since the seed wrote them; "
+        target_line(database_url)
+        + "error: 2 seeded rows were changed or deleted since the seed wrote them; "
         "nothing was reverted. Rows:\n"
     )
     assert f"  users {ADMIN_ID}: changed\n" in refused.stderr
@@ -153,7 +155,7 @@ def test_revert_without_a_ledger_says_so(
     write_okr_log(tmp_path / "L")
     result = seedctl("revert", "--log", "L", env=seedctl_env, cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == (
+    assert result.stderr == target_line(database_url) + (
         f"error: {describe(database_url)} has no seedctl ledger: nothing to revert\n"
     )
 
@@ -165,7 +167,9 @@ def test_revert_of_an_unknown_tenant_exits_2(
     applied(database_url, write_okr_log(tmp_path / "L"))
     result = seedctl("revert", "--tenant", "nobody", env=seedctl_env, cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "error: the ledger has no apply run for tenant 'nobody'\n"
+    assert result.stderr == (
+        target_line(database_url) + "error: the ledger has no apply run for tenant 'nobody'\n"
+    )
     assert scalar(database_url, "SELECT count(*) FROM users") == 200
 
 
@@ -177,7 +181,7 @@ def test_revert_on_production_needs_allow_production(
     set_environment("production", database_url=database_url)
     refused = seedctl("revert", "--log", "L", env=seedctl_env, cwd=tmp_path)
     assert (refused.returncode, refused.stdout) == (7, "")
-    assert refused.stderr == (
+    assert refused.stderr == target_line(database_url) + (
         "error: this database is marked production; refusing to revert. Pass --allow-production "
         "to revert anyway.\n"
     )

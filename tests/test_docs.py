@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 CLI_MD = ROOT / "docs" / "cli.md"
 SCENARIO_MD = ROOT / "docs" / "writing-a-scenario.md"
+PYTHON_API_MD = ROOT / "docs" / "python-api.md"
+CI_MD = ROOT / "docs" / "ci.md"
 
 HEADING = re.compile(r"^(#+)\s+(.*?)\s*$")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -119,6 +121,38 @@ def test_every_command_shows_its_json_and_exit_codes(path: tuple[str, ...], comm
         assert re.search(r'^\s*\{"', text, re.MULTILINE), f"no --json example for {path}"
 
 
+def help_exit_codes(command: Any) -> set[int]:
+    """The codes a command's ``--help`` lists after "Exit codes:"."""
+    text = " ".join((command.help or "").split())
+    match = re.search(r"Exit codes?: (.*)", text)
+    assert match, "its --help lists no exit codes"
+    return {int(n) for n in re.findall(r"(?:^|, )(\d{1,3})\b", match[1])}
+
+
+def docs_exit_codes(section: str) -> set[int]:
+    """The codes in the first column of a section's ``| exit | when |`` table."""
+    table = section.split("| exit | when |", 1)[1]
+    codes: set[int] = set()
+    for line in table.splitlines():
+        if line.startswith("| "):
+            cell = line.strip("|").split("|")[0]
+            codes.update(int(c) for c in cell.split(",") if c.strip().isdigit())
+    return codes
+
+
+@pytest.mark.parametrize(("path", "command"), LEAVES, ids=[" ".join(p) for p, _ in LEAVES])
+def test_help_and_docs_list_the_same_exit_codes(path: tuple[str, ...], command: Any) -> None:
+    """Each command's --help lists exactly the exit codes of its table in docs/cli.md."""
+    assert help_exit_codes(command) == docs_exit_codes(section_of(path)), " ".join(path)
+
+
+def test_help_cites_no_spec_section() -> None:
+    """No help text cites "spec section", which users of the CLI do not have."""
+    for path, command in COMMANDS:
+        texts = [command.help or ""] + [getattr(p, "help", "") or "" for p in command.params]
+        assert not any("spec section" in t for t in texts), " ".join(path)
+
+
 def test_every_exit_code_is_in_the_table() -> None:
     """docs/cli.md's exit-code table names each error class of ledger/errors.py at its code."""
     table = sections(CLI_MD.read_text())["Exit codes"]
@@ -150,7 +184,7 @@ def test_readme_links_resolve() -> None:
     assert missing == []
 
 
-@pytest.mark.parametrize("doc", [CLI_MD, SCENARIO_MD], ids=lambda p: p.name)
+@pytest.mark.parametrize("doc", [CLI_MD, SCENARIO_MD, PYTHON_API_MD, CI_MD], ids=lambda p: p.name)
 def test_links_in_these_docs_resolve(doc: Path) -> None:
     """Relative links in docs/cli.md and docs/writing-a-scenario.md reach a file and heading."""
     for target in LINK.findall(doc.read_text()):
@@ -304,3 +338,36 @@ def test_scenario_example_works_through_the_documented_entry_point(
     assert " 13 rows written in " in outputs[1]
     assert outputs[2].startswith("verified tenant corner-books on ")
     assert "reverted 1 apply run(s)" in outputs[3]
+
+
+def test_python_api_example_runs(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/python-api.md's example generates, plans, applies, verifies, audits and reverts."""
+    monkeypatch.setenv("SEEDCTL_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    code = compile(
+        fenced_block_after(PYTHON_API_MD.read_text(), "python-api.py"),
+        f"{PYTHON_API_MD}:python-api.py",
+        "exec",
+    )
+    exec(code, {"__name__": "python_api_example"})  # noqa: S102 - the documented example
+    assert scalar(database_url, "SELECT count(*) FROM users") == 0
+    assert scalar(database_url, "SELECT count(*) FROM seedctl.runs WHERE kind = 'revert'") == 1
+
+
+def test_ci_recipe_uses_only_real_commands_and_flags() -> None:
+    """Every ``seedctl ...`` line of docs/ci.md's workflow parses against the real CLI."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    text = CI_MD.read_text()
+    lines = re.findall(r"run: (seedctl [^\n#]*)", text)
+    assert len(lines) >= 6
+    assert any("plan --check" in line for line in lines)
+    runner = CliRunner()
+    for line in lines:
+        args = shlex.split(line.split(">")[0])[1:]
+        result = runner.invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, (line, result.output)

@@ -16,6 +16,7 @@ from seedctl.engine.plan import PlanResult, plan_log
 from seedctl.ledger import CollisionError, UnknownNameError
 from sqlalchemy.engine import make_url
 
+from tests.support.cli import target_line
 from tests.support.mini import MINI, make_log
 from tests.support.plan_verify import database_snapshot, run_cli
 
@@ -281,7 +282,7 @@ def test_cli_plan_prints_the_table_and_writes_the_default_report(
     log = make_log(tmp_path / "mini.log", scale=3)
     monkeypatch.chdir(tmp_path)
     code, out, err = run_cli("plan", "--log", str(log), "--database-url", database_url)
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, target_line(database_url, "from --database-url"))
     assert "would insert" in out
     assert "7 commands pending in 3 batches; apply would write 7 rows" in out
     assert "report written to docs/audit/SEED_DRY_RUN_REPORT.md" in out

@@ -31,7 +31,7 @@ from tests.support.app_scenarios import (
     apply_migrations,
     write_log,
 )
-from tests.support.cli import seedctl
+from tests.support.cli import seedctl, target_line
 from tests.test_app_schemas import APPS, exact_state, row_versions
 
 
@@ -364,7 +364,7 @@ def test_lifting_the_production_mark_needs_allow_production(
         set_environment("staging", database_url=database_url)
     refused = seedctl("env", "set", "staging", env=seedctl_env, cwd=tmp_path)
     assert refused.returncode == 7
-    assert refused.stderr == (
+    assert refused.stderr == target_line(database_url) + (
         "error: this database is marked production; refusing to mark it staging. "
         "Pass --allow-production to mark it staging anyway.\n"
     )

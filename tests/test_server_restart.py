@@ -8,6 +8,7 @@ with exit 4 and one ``error:`` paragraph, and the next run resumes.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import tempfile
@@ -147,7 +148,8 @@ def test_a_server_that_stays_down_is_exit_4_and_the_next_run_resumes(
         server.start_again()
     assert (code, stdout) == (4, "")
     assert "Traceback" not in stderr
-    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    events = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    errors = [str(e["message"]) for e in events if e.get("event") == "command_failed"]
     assert len(errors) == 1, stderr
     assert "lost the connection to the server and could not get it back for 2s" in errors[0]
     assert "run again to resume" in errors[0]

@@ -12,6 +12,7 @@ from seedctl.engine.apply import apply_log
 from seedctl.engine.verify import Difference, VerifyResult, verify_log
 from seedctl.ledger import VerificationFailedError
 
+from tests.support.cli import target_line
 from tests.support.mini import make_log
 from tests.support.plan_verify import database_snapshot, run_cli
 
@@ -203,7 +204,7 @@ def test_cli_verify_exits_0_with_a_summary_when_all_holds(
     """``seedctl verify`` on a clean apply exits 0 and says what it proved."""
     log = _applied(database_url, tmp_path, scale=5)
     code, out, err = run_cli("verify", "--log", str(log), "--database-url", database_url)
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, target_line(database_url, "from --database-url"))
     assert "verified tenant acme on database" in out
     assert "11 seeded rows equal their last applied images" in out
     assert "all 11 commands of the log are applied; 3 foreign keys resolve" in out
@@ -218,7 +219,9 @@ def test_cli_verify_exits_8_with_a_table_of_differences(database_url: str, tmp_p
     assert code == 8
     assert 'name: "Person 1" -> "Hand edit"' in out
     assert "changed" in out
-    assert err.strip() == "error: verification failed for tenant acme: 1 difference (1 changed)"
+    assert err == target_line(database_url, "from --database-url") + (
+        "error: verification failed for tenant acme: 1 difference (1 changed)\n"
+    )
 
 
 def test_cli_verify_json_has_ok_and_the_differences_and_still_exits_8(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +160,8 @@ def apply_log(
     writers: int = DEFAULT_WRITERS,
     log_sha256: Future[str] | None = None,
     on_drift: str = "fail",
+    wait_timeout_s: float | None = None,
+    on_warning: Callable[[str, str], None] | None = None,
 ) -> ApplyResult:
     """Apply every pending command of ``log_path``. Writes target tables and the ledger.
 
@@ -169,7 +171,10 @@ def apply_log(
     off sends every batch through the upsert statement (tests compare the two paths).
     ``writers`` connections write batches concurrently where that cannot change the
     result (see :mod:`seedctl.engine.apply.dispatch`). ``log_sha256``: the file's SHA-256 being
-    computed already (:func:`seedctl.ledger.logfile.file_sha256_soon`).
+    computed already (:func:`seedctl.ledger.logfile.file_sha256_soon`). ``wait_timeout_s``
+    bounds the wait for another run's tenant lock. ``on_warning(event, text)`` hears what a
+    person should know before the first write (the tenant was last applied from a log
+    with another seed or scale); it is logged as a warning either way.
     """
     if writers < 1:
         raise ConfigError(f"--writers must be at least 1, not {writers}")
@@ -198,7 +203,7 @@ def apply_log(
                 ),
                 what="apply: production check",
             )
-            session.lock(wait=wait)
+            session.lock(wait=wait, timeout_s=wait_timeout_s)
             log_sha = hashing.result()
             unchanged = session.in_transaction(
                 lambda conn: _unchanged_since_last_apply(conn, tenant, log_sha),
@@ -248,6 +253,11 @@ def apply_log(
                 return check_target(conn, scan.scenario, scan.shapes, scan.path)
 
             target = session.in_transaction(prepare, what="apply: ledger and target tables")
+            if applied:
+                session.in_transaction(
+                    lambda conn: _warn_if_other_log(conn, scan, on_warning),
+                    what="apply: the tenant's last run",
+                )
             pending = scan.pending
             log.info(
                 "apply_planned", tenant=tenant, log=str(log_path), pending=sum(pending.values())
@@ -351,10 +361,12 @@ def _preflight_collisions(
         conn.rollback()
     session.staged.clear()  # the rollback took the stage tables it created with it
     if found:
-        raise CollisionError(
+        error = CollisionError(
             "rows with the seed's natural key exist that seedctl did not write; "
             "nothing was written:\n  " + "\n  ".join(found[:5])
         )
+        error.table = found[0].split(" ", 1)[0]  # each line starts with its table
+        raise error
 
 
 def _drifted(
@@ -585,9 +597,11 @@ def _run(
         for batch, rows in prefetch((b, encode(b)) for b in batches):
             dispatcher.submit(batch, rows)
         dispatcher.drain()
-    except BaseException:
+    except BaseException as e:
         dispatcher.close()
-        _finish(session, run_id, "failed", totals)
+        # Ctrl-C is not a failure of the run: like kill -9, a rerun resumes it.
+        status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+        _finish(session, run_id, status, totals)
         raise
     finally:
         for writer in extra:
@@ -704,16 +718,65 @@ def _check_counts(session: RunSession, scan: LogScan, target: Target, result: Ap
                 tally.found_rows = int(str(row[0])) if row else 0
 
     session.in_transaction(count, what="apply: post-seed check")
-    missing = {
-        e: (t.expected_rows, t.found_rows)
-        for e, t in result.entities.items()
-        if t.found_rows != t.expected_rows
-    }
-    if missing:
-        lines = "\n  ".join(
-            f"{e}: expected {exp}, found {got}" for e, (exp, got) in missing.items()
-        )
+    lines = []
+    for entity, tally in result.entities.items():
+        found = tally.found_rows or 0
+        if found < tally.expected_rows:
+            lines.append(
+                f"{entity}: {tally.expected_rows - found} missing (the log names "
+                f"{tally.expected_rows}, the table holds {found} of them)"
+            )
+        elif found > tally.expected_rows:
+            lines.append(
+                f"{entity}: {found - tally.expected_rows} extra (the log names "
+                f"{tally.expected_rows}, the ledger holds {found} seeded rows of tenant "
+                f"{result.tenant}: rows from another log, e.g. a larger --scale)"
+            )
+    if lines:
+        extra_only = all(" extra " in line for line in lines)
         raise VerificationFailedError(
-            "post-seed check failed: the database does not hold every row the log names:\n  "
-            + lines
+            "post-seed check failed: "
+            + (
+                "the database holds seeded rows this log does not name (applied earlier from "
+                "another log of the same tenant; `seedctl revert` then apply, or apply that "
+                "log)"
+                if extra_only
+                else "the database does not hold every row the log names"
+            )
+            + ":\n  "
+            + "\n  ".join(lines)
         )
+
+
+def _warn_if_other_log(
+    conn: sa.Connection, scan: LogScan, on_warning: Callable[[str, str], None] | None
+) -> None:
+    """Warn, before any write, when the tenant's last apply used another seed or scale.
+
+    A later ``--as-of`` appended to the same log is the normal update and stays quiet;
+    another seed, scale or scenario means the ledger holds rows this log does not name.
+    Read-only.
+    """
+    last = store.last_apply_run(conn, scan.header.tenant)
+    if last is None or not isinstance(last.params, dict):
+        return
+    now = scan.header.params
+    differs = {
+        k: (last.params.get(k), now.get(k))
+        for k in sorted(set(last.params) | set(now))
+        if k != "as_of" and last.params.get(k) != now.get(k)
+    }
+    if not differs and (last.scenario or scan.header.scenario) == scan.header.scenario:
+        return
+    was = ", ".join(f"{k}={a}" for k, (a, _) in differs.items())
+    is_ = ", ".join(f"{k}={b}" for k, (_, b) in differs.items())
+    text = (
+        f"tenant {scan.header.tenant} was last applied (run {last.run_id}) from another log: "
+        f"{was} (digest {str(last.log_digest)[:12]}...), this log has {is_} "
+        f"(digest {scan.digest[:12]}...); rows only the other log names stay, and the "
+        "post-seed check will count them as extra"
+    )
+    if on_warning is not None:
+        on_warning("tenant_last_applied_from_another_log", text)
+    else:
+        log.warning("tenant_last_applied_from_another_log", tenant=scan.header.tenant, message=text)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
         resolve_database,
         sqlalchemy_url,
     )
-    from seedctl.engine.db.embedded import EMBEDDED_DATABASE, seedctl_home
+    from seedctl.engine.db.embedded import EMBEDDED_DATABASE, is_initialised, seedctl_home
     from seedctl.engine.db.environment import get_environment, guard_production, set_environment
     from seedctl.engine.db.errors import translate_driver_error, translate_write_error
     from seedctl.engine.db.locking import LOCK_CLASS, acquire_tenant_lock
@@ -37,6 +37,7 @@ __all__ = [
     "driver_connection",
     "get_environment",
     "guard_production",
+    "is_initialised",
     "is_transient",
     "read_only_transaction",
     "resolve_database",
@@ -58,7 +59,7 @@ __getattr__, __dir__ = lazy_exports(
             "resolve_database",
             "sqlalchemy_url",
         ),
-        ".embedded": ("EMBEDDED_DATABASE", "seedctl_home"),
+        ".embedded": ("EMBEDDED_DATABASE", "is_initialised", "seedctl_home"),
         ".environment": ("get_environment", "guard_production", "set_environment"),
         ".errors": ("translate_driver_error", "translate_write_error"),
         ".locking": ("LOCK_CLASS", "acquire_tenant_lock"),

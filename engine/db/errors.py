@@ -96,7 +96,19 @@ def translate_driver_error(
 def translate_write_error(
     error: BaseException, *, table: str, first_seq: int, retry_window: float | None = None
 ) -> SeedctlError | None:
-    """A user-facing error for a failed batch write, or None if it is no driver error."""
+    """A user-facing error for a failed batch write (naming ``table``, also as its
+    ``table`` attribute for ``--json``), or None if it is no driver error."""
+    translated = _translate_write(
+        error, table=table, first_seq=first_seq, retry_window=retry_window
+    )
+    if translated is not None:
+        translated.table = table
+    return translated
+
+
+def _translate_write(
+    error: BaseException, *, table: str, first_seq: int, retry_window: float | None
+) -> SeedctlError | None:
     driver = _driver(error)
     if not isinstance(driver, psycopg.Error):
         return None

@@ -7,6 +7,7 @@ run killed with SIGKILL never leaves a stuck lock behind.
 
 from __future__ import annotations
 
+import psycopg
 import sqlalchemy as sa
 import structlog
 from seedctl.ledger import LockBusyError
@@ -35,10 +36,14 @@ def _holder(conn: sa.Connection, tenant: str) -> str:
     )
 
 
-def acquire_tenant_lock(conn: sa.Connection, tenant: str, *, wait: bool) -> None:
+def acquire_tenant_lock(
+    conn: sa.Connection, tenant: str, *, wait: bool, timeout_s: float | None = None
+) -> None:
     """Take ``tenant``'s lock on this session; wait for it, or fail at once if ``wait`` is off.
 
-    The caller's connection must stay open for as long as the lock should hold.
+    ``timeout_s`` bounds the wait (then :class:`LockBusyError`). A wait is announced as a
+    warning naming the holder, so a person sees why nothing happens. The caller's
+    connection must stay open for as long as the lock should hold.
     """
     params = {"c": LOCK_CLASS, "t": tenant}
     got = conn.execute(
@@ -54,8 +59,25 @@ def acquire_tenant_lock(conn: sa.Connection, tenant: str, *, wait: bool) -> None
             f"tenant {tenant!r} is locked by another session ({holder}); "
             "wait for it, or run without --no-wait to queue behind it"
         )
-    log.info("waiting_for_tenant_lock", tenant=tenant, holder=holder)
-    # Queue behind the other run however long it takes; --lock-timeout is for row locks.
-    conn.execute(sa.text("SET LOCAL lock_timeout = 0"))
-    conn.execute(sa.text("SELECT pg_advisory_lock(:c, hashtext(:t))"), params)
+    log.warning(
+        "waiting_for_tenant_lock",
+        tenant=tenant,
+        holder=holder,
+        timeout_s=timeout_s,
+        message=f"waiting for tenant {tenant!r}: another run holds its lock ({holder})",
+    )
+    # Queue behind the other run as long as allowed; --lock-timeout is for row locks.
+    ms = 0 if timeout_s is None else max(1, int(timeout_s * 1000))
+    conn.execute(sa.text(f"SET LOCAL lock_timeout = {ms}"))
+    try:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:c, hashtext(:t))"), params)
+    except sa.exc.OperationalError as e:
+        if not isinstance(e.orig, psycopg.errors.LockNotAvailable):
+            raise
+        conn.rollback()
+        raise LockBusyError(
+            f"tenant {tenant!r} is still locked by another session ({holder}) after "
+            f"--wait-timeout {timeout_s:g}s; nothing was written. Wait for that run, or "
+            "raise --wait-timeout"
+        ) from e
     conn.commit()

@@ -83,11 +83,12 @@ class RunSession:
             policy=self.policy,
         )
 
-    def lock(self, *, wait: bool) -> None:
-        """Take the tenant lock on this session (retried across a restart)."""
+    def lock(self, *, wait: bool, timeout_s: float | None = None) -> None:
+        """Take the tenant lock on this session (retried across a restart); ``timeout_s``
+        bounds a wait behind another run."""
 
         def take() -> None:
-            acquire_tenant_lock(self.conn, self.tenant, wait=wait)
+            acquire_tenant_lock(self.conn, self.tenant, wait=wait, timeout_s=timeout_s)
 
         self.retrying(take, what="tenant lock")
         self._locked = True

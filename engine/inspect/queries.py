@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from seedctl.engine.db import connect_engine, describe, resolve_database
+from seedctl.engine.db import LOCK_CLASS, connect_engine, describe, resolve_database
 from seedctl.engine.pending import scan_log
 from seedctl.ledger import store
 
@@ -32,6 +32,10 @@ class RunInfo:
     host: str | None
     seedctl_version: str
     counts: dict[str, Any] | None
+    alive: bool | None = None
+    """For a run still marked ``running``: whether a session holds its tenant's lock now
+    (True: it is working; False: its process died, and the next apply or revert marks
+    it ``interrupted``). None for finished runs."""
 
 
 @dataclass
@@ -70,6 +74,20 @@ def _runs(conn: sa.Connection, tenant: str | None, limit: int) -> list[RunInfo]:
     ]
 
 
+def _lock_held(conn: sa.Connection, tenant: str) -> bool:
+    """Whether any session holds ``tenant``'s advisory lock now. Read-only."""
+    return bool(
+        conn.execute(
+            sa.text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                "AND classid = :c AND objid = (hashtext(:t)::bigint & 4294967295)::oid "
+                "AND granted)"
+            ),
+            {"c": LOCK_CLASS, "t": tenant},
+        ).scalar_one()
+    )
+
+
 def status(
     *,
     database_url: str | None = None,
@@ -97,6 +115,9 @@ def status(
             ).scalars()
         )
         report.runs = _runs(conn, tenant, limit)
+        for run in report.runs:
+            if run.status in {"running", "reverting"}:
+                run.alive = _lock_held(conn, run.tenant)
         query = sa.select(store.applied.c.entity, sa.func.count()).group_by(store.applied.c.entity)
         if tenant:
             query = query.where(store.applied.c.tenant == tenant)

@@ -266,6 +266,7 @@ def revert(
     retry: RetryPolicy | None = None,
     page_rows: int = PAGE_ROWS,
     version: str = "0",
+    wait_timeout_s: float | None = None,
 ) -> RevertResult:
     """Undo the tenant's seed (or its latest ``runs`` apply runs). Writes target tables and ledger.
 
@@ -274,6 +275,7 @@ def revert(
     foreign keys (cascades), unless ``cascade``, or would make a delete fail, always
     (:class:`DependentRowsError`). Resumes an interrupted revert of the same tenant
     first. ``dry_run``: read-only, the result says what a revert would do.
+    ``wait_timeout_s`` bounds the wait for another run's tenant lock.
     """
     if runs is not None and runs < 1:
         raise ConfigError("--runs must be at least 1")
@@ -309,7 +311,7 @@ def revert(
                     ),
                     what="revert: production check",
                 )
-                session.lock(wait=wait)
+                session.lock(wait=wait, timeout_s=wait_timeout_s)
 
                 def earlier_runs(conn: sa.Connection) -> None:
                     store.mark_interrupted(conn, tenant)
@@ -423,8 +425,10 @@ def revert(
                     observer=observer,
                     page_rows=page_rows,
                 )
-            except BaseException:
-                _mark_failed(session, revert_run, result)
+            except BaseException as e:
+                # Ctrl-C, like kill -9, leaves a revert that the next revert resumes.
+                status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+                _mark_failed(session, revert_run, result, status=status)
                 raise
             finally:
                 observer.finished()
@@ -455,14 +459,16 @@ def _counts(result: RevertResult) -> dict[str, dict[str, int]]:
     return {"deleted": result.deleted, "restored": result.restored, "cascaded": result.cascaded}
 
 
-def _mark_failed(session: RunSession, run_id: uuid.UUID, result: RevertResult) -> None:
+def _mark_failed(
+    session: RunSession, run_id: uuid.UUID, result: RevertResult, *, status: str = "failed"
+) -> None:
     """Mark the revert run failed, once: the run is failing, often because the server is gone.
 
     If that fails too, the next apply or revert marks it interrupted once it holds the lock.
     """
     try:
         with session.transaction() as conn:
-            store.finish_run(conn, run_id, status="failed", counts=_counts(result))
+            store.finish_run(conn, run_id, status=status, counts=_counts(result))
     except (sa.exc.SQLAlchemyError, psycopg.Error, SeedctlError):
         log.warning("could_not_mark_run_failed", run_id=str(run_id))
 

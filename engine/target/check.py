@@ -102,9 +102,16 @@ def check_shapes(
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:
+        hint = (
+            "\nseedctl never alters a table (`seedctl schema create` and --create-schema only "
+            "create missing ones): add the missing columns to the table (ALTER TABLE ... ADD "
+            "COLUMN, or the app's migration), or correct the scenario."
+            if any("unknown column" in p for p in problems)
+            else ""
+        )
         raise UnknownNameError(
             "the log does not fit the target tables as the database has them; nothing was "
-            "written:\n  " + "\n  ".join(problems[:MAX_PROBLEMS])
+            "written:\n  " + "\n  ".join(problems[:MAX_PROBLEMS]) + hint
         )
 
 

@@ -19,3 +19,13 @@ def seedctl(
         check=False,
         timeout=timeout,
     )
+
+
+def target_line(database_url: str, source: str = "from SEEDCTL_DATABASE_URL") -> str:
+    """The line every database command prints first on stderr, from the live connection."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        info = conn.info
+        where = f"database {info.dbname} on {info.host}:{info.port} as {info.user}"
+    return f"target: {where} ({source})\n"
