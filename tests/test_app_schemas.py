@@ -561,3 +561,48 @@ def test_verify_finds_a_changed_and_a_deleted_row_by_their_real_keys(
     assert "User 4" in changed.detail and "Renamed" in changed.detail
     missing = next(d for d in result.differences if d.kind == "missing")
     assert missing.table == "Membership"
+
+
+def test_a_table_of_the_same_name_earlier_on_the_search_path_never_gets_the_rows(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The catalog check resolves each table once and every statement names it qualified:
+    a decoy table that appears on the search path later changes nothing."""
+    app = APPS["prisma"]
+    apply_migrations(database_url, app.migrations)
+    log = write_log(tmp_path / "seed.log", app.scenario)
+    apply_log(log, database_url=database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            'CREATE SCHEMA decoy; CREATE TABLE decoy."Organization" (LIKE public."Organization")'
+        )
+        conn.execute(
+            "ALTER DATABASE " + database_url.rsplit("/", 1)[1] + " SET search_path = decoy, public"
+        )
+    second = write_log(log, app.scenario, as_of="2026-02-15")
+    with pytest.raises(UnknownNameError):
+        # Resolved on the new search path, the decoy has no unique key on slug: refused
+        # before the first write rather than written into the wrong table.
+        apply_log(second, database_url=database_url)
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute('SELECT count(*) FROM decoy."Organization"').fetchone() == (0,)
+        assert conn.execute('SELECT count(*) FROM public."Organization"').fetchone() == (1,)
+
+
+def test_a_unique_key_dropped_after_the_first_apply_is_caught_before_the_next_write(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The unique constraint behind `conflict` is checked in the database on every run."""
+    app = APPS["prisma"]
+    apply_migrations(database_url, app.migrations)
+    log = write_log(tmp_path / "seed.log", app.scenario)
+    apply_log(log, database_url=database_url)
+    versions = row_versions(database_url, app)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute('DROP INDEX "Team_organizationId_slug_key"')
+    write_log(log, app.scenario, as_of="2026-02-15")
+    with pytest.raises(
+        UnknownNameError, match=r"conflict columns \(organizationId, slug\) of Team"
+    ):
+        apply_log(log, database_url=database_url)
+    assert row_versions(database_url, app) == versions
