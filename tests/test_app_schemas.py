@@ -27,7 +27,13 @@ from seedctl.engine.inspect import audit
 from seedctl.engine.plan import plan_log
 from seedctl.engine.revert import revert
 from seedctl.engine.verify import verify_log
-from seedctl.ledger import CollisionError, LogHeader, UnknownNameError, append_commands
+from seedctl.ledger import (
+    CollisionError,
+    LogHeader,
+    SeedctlError,
+    UnknownNameError,
+    append_commands,
+)
 
 from tests.conftest import with_database
 from tests.support.app_scenarios import (
@@ -606,3 +612,37 @@ def test_a_unique_key_dropped_after_the_first_apply_is_caught_before_the_next_wr
     ):
         apply_log(log, database_url=database_url)
     assert row_versions(database_url, app) == versions
+
+
+@pytest.mark.parametrize("app_name", ["prisma", "django"])
+def test_a_row_only_the_server_refuses_is_named_by_its_log_line_and_natural_key(
+    app_name: str, database_url: str, tmp_path: Path
+) -> None:
+    """A CHECK constraint the log cannot know of: the error names the refused row's log
+    line and natural key, not just its batch; the batch writes nothing."""
+    app = APPS[app_name]
+    apply_migrations(database_url, app.migrations)
+    table, check, key = (
+        (
+            "Team",
+            """ALTER TABLE "Team" ADD CONSTRAINT no_support CHECK (slug <> 'support')""",
+            "support",
+        )
+        if app_name == "prisma"
+        else (
+            "library_book",
+            "ALTER TABLE library_book ADD CONSTRAINT cheap CHECK (price < 15)",
+            "9780000000005",
+        )
+    )
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(check)  # type: ignore[call-overload]
+    log = write_log(tmp_path / "seed.log", app.scenario, scale=2)
+    commands = list(app.scenario.generate(_params(app, scale=2)))
+    culprit = next(i for i, c in enumerate(commands) if c.table == table and c.key.endswith(key))
+    with pytest.raises(SeedctlError) as info:
+        apply_log(log, database_url=database_url)
+    message = str(info.value)
+    assert message.startswith(f"{log}:{culprit + 2}: {table} {commands[culprit].key}: "), message
+    assert "violates check constraint" in message
+    assert "Nothing from this batch was written" in message

@@ -7,6 +7,7 @@ pending; a killed run resumes at the first uncommitted batch.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections import Counter
@@ -456,6 +457,65 @@ def _without(
             yield seq, digest, command
 
 
+def _refused_a_row(error: BaseException) -> bool:
+    """A check, foreign-key or data error: something about one row PostgreSQL alone judged."""
+    driver = error.orig if isinstance(error, sa.exc.DBAPIError) else error
+    return isinstance(
+        driver, psycopg.errors.IntegrityError | psycopg.errors.DataError
+    ) and not isinstance(driver, psycopg.errors.UniqueViolation)
+
+
+def _first_refused(
+    writer: RunSession,
+    target: Target,
+    scan: LogScan,
+    batch: Batch,
+    *,
+    tenant: str,
+    run_id: str,
+) -> PendingCommand | None:
+    """The first command of a refused batch that PostgreSQL refuses, found by writing ever
+    shorter prefixes of the batch in transactions that are rolled back (prefixes keep the
+    rows a row depends on before it). Only when a batch failed: about ten tries for 1000
+    rows. Writes nothing that stays."""
+    spec = target.tables[batch.table]
+    writer.staged.clear()  # the failed batch's rollback may have taken its stage table
+
+    def refused(count: int) -> bool:
+        part = dataclasses.replace(batch, items=batch.items[:count])
+        try:
+            with writer.transaction() as conn:
+                # Deferred keys (Django's) would only be checked at a commit that never comes.
+                conn.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))
+                probe = conn.begin_nested()
+                try:
+                    resolved = (
+                        _resolve(writer, target, scan, part, strict=False) if part.refs else None
+                    )
+                    write_batch(writer, spec, part, tenant=tenant, run_id=run_id, resolved=resolved)
+                except (sa.exc.DBAPIError, psycopg.Error) as e:
+                    probe.rollback()
+                    return _refused_a_row(e)
+                except SeedctlError:
+                    probe.rollback()
+                    return False
+                probe.rollback()
+                return False
+        finally:
+            writer.staged.clear()  # the rollback took any stage table it created
+
+    low, high = 1, len(batch.items)
+    if not refused(high):
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        if refused(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return batch.items[low - 1]
+
+
 def _collidable(batch: Batch, resolved: Resolved) -> list[PendingCommand]:
     """The batch's rows that can collide before the rows they refer to are written.
 
@@ -569,6 +629,14 @@ def _run(
             )
             if translated is None:
                 raise
+            if _refused_a_row(e):
+                culprit = _first_refused(writer, target, scan, batch, tenant=tenant, run_id=run)
+                if culprit is not None:
+                    translated = SeedctlError(
+                        f"{scan.path}:{culprit.seq + 1}: {batch.table} {culprit.command.key}: "
+                        f"{translated}"
+                    )
+                    translated.table = batch.table
             raise translated from e
 
     def done(batch: Batch, outcome: Counter[str]) -> None:
