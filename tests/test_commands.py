@@ -129,7 +129,7 @@ def changed(draw: st.DrawFn, command: Command) -> Command:
         )
         return rebuild(command, **{kind: tuple(new_list)})
     # "add column", and "set value" on a command that has no column but id.
-    column = draw(COLUMNS.filter(lambda c: c not in command.values))
+    column = draw(COLUMNS.filter(lambda c: c not in command.values and c not in command.refs))
     return rebuild(command, values={**command.values, column: draw(SCALARS)})
 
 

@@ -229,7 +229,7 @@ def test_a_table_missing_a_column_is_refused_like_apply(database_url: str, tmp_p
         conn.execute("ALTER TABLE mini_people DROP COLUMN last_seen")
     with pytest.raises(
         UnknownNameError,
-        match=r"next.log:3: unknown column mini_people.last_seen .*apply would refuse too",
+        match=r"(?s)next.log:3: unknown column mini_people.last_seen .*apply would refuse too",
     ):
         plan_log(make_log(tmp_path / "next.log", scale=3), database_url=database_url)
 

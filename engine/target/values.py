@@ -209,14 +209,18 @@ def column_check(column: Column) -> Check:
         typed = _scalar_check(column.type_name, column)
     not_null = column.not_null
     structured = column.is_json or column.is_array
+    # json keeps its text as sent, where a NUL is the escape \u0000; everything else
+    # (text, jsonb, arrays) refuses NUL.
+    nul_ok = column.type_name == "json"
 
     def check(value: Any) -> str | None:
         if value is None:
             return "NULL in a NOT NULL column" if not_null else None
         if not structured and type(value) in (list, dict):
             return "an array or object for a column that is neither an array nor json"
-        if (type(value) is str and "\x00" in value) or (
-            type(value) in (list, dict) and _has_nul(value)
+        if not nul_ok and (
+            (type(value) is str and "\x00" in value)
+            or (type(value) in (list, dict) and _has_nul(value))
         ):
             return "holds a NUL byte (PostgreSQL text cannot)"
         return typed(value) if typed is not None else None
