@@ -244,15 +244,19 @@ def test_on_a_terminal_revert_asks_first(
     assert _count(database_url, 'SELECT count(*) FROM "User"') == 0
 
 
-def _kill_revert_after_first_page(args: list[str], env: dict[str, str]) -> None:
+def _kill_revert_after(args: list[str], env: dict[str, str], pages: int) -> None:
+    """Run revert and SIGKILL it once it has committed ``pages`` pages (or when it ends)."""
     proc = subprocess.Popen(
         args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     assert proc.stderr is not None
+    seen = 0
     for line in proc.stderr:
-        if "revert_page" in line:
+        seen += "revert_page" in line
+        if seen >= pages:
             break
-    os.kill(proc.pid, signal.SIGKILL)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     proc.stderr.close()
 
@@ -260,8 +264,9 @@ def _kill_revert_after_first_page(args: list[str], env: dict[str, str]) -> None:
 def test_an_interrupted_revert_then_applies_still_reverts_to_before(
     database_url: str, seedctl_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """apply; revert killed half way; apply twice more; revert: the pre-seed state, not a
-    foreign-key failure on rows the later applies wrote."""
+    """A sweep: revert killed -9 after 1, 2 and 3 pages, an apply after each kill (which
+    writes again rows the half-done revert had removed), then a revert: the pre-seed state,
+    never a foreign-key failure on rows the later applies wrote."""
     apply_migrations(database_url, PRISMA_MIGRATIONS)
     before = exact_state(database_url, APPS["prisma"])
     log = write_log(tmp_path / "seed.log", PRISMA_APP, scale=3)
@@ -269,30 +274,24 @@ def test_an_interrupted_revert_then_applies_still_reverts_to_before(
         {**seedctl_env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, tmp_path
     )
     base = ["seedctl", "--log-format", "json", "--log-level", "debug"]
-    applied = subprocess.run(
-        [*base, "apply", "--log", str(log)], env=env, capture_output=True, text=True, check=False
-    )
-    assert applied.returncode == 0, applied.stderr
-    _kill_revert_after_first_page(
-        [*base, "revert", "--log", str(log), "--yes", "--batch-size", "7"], env
-    )
-    assert 0 < _count(database_url, 'SELECT count(*) FROM "User"') <= 30
-    for _ in range(2):
-        again = subprocess.run(
+    revert_args = [*base, "revert", "--log", str(log), "--yes", "--batch-size", "7"]
+
+    def apply_again() -> None:
+        done = subprocess.run(
             [*base, "apply", "--log", str(log)],
             env=env,
             capture_output=True,
             text=True,
             check=False,
         )
-        assert again.returncode == 0, again.stderr
-    final = subprocess.run(
-        [*base, "revert", "--log", str(log), "--yes"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+        assert done.returncode == 0, done.stderr
+
+    apply_again()
+    for pages in (1, 2, 3):
+        _kill_revert_after(revert_args, env, pages)
+        assert 0 < _count(database_url, 'SELECT count(*) FROM "User"') <= 30
+        apply_again()
+    final = subprocess.run(revert_args, env=env, capture_output=True, text=True, check=False)
     assert final.returncode == 0, final.stderr
     assert "Traceback" not in final.stderr
     assert exact_state(database_url, APPS["prisma"]) == before
