@@ -277,3 +277,82 @@ def test_each_missing_column_is_refused_on_its_own(
             insert_only=insert_only,
         )
     assert str(info.value) == f"users: conflict/insert_only columns {missing} not in values"
+
+
+@pytest.mark.parametrize("value", [[1.5], {"k": 1.5}, [1, [2, {"deep": 0.5}]], {"k": [True, 2.0]}])
+def test_a_float_nested_in_an_array_or_object_is_refused(value: Any) -> None:
+    """Floats are not canonical anywhere in a value, however deep in arrays or objects."""
+    with pytest.raises(TypeError, match=r"^t\.doc: floats are not canonical; send a decimal"):
+        Command(
+            op="upsert",
+            entity="e",
+            table="t",
+            id="x",
+            key="k",
+            values={"doc": value},
+            conflict=("doc",),
+        )
+
+
+@pytest.mark.parametrize("value", [[1, "2", None], {"k": [True, {"n": 3}]}, [], {}])
+def test_arrays_and_objects_without_floats_are_values(value: Any) -> None:
+    """JSON arrays and objects (for array, json and jsonb columns) are accepted and hashed."""
+    command = Command(
+        op="upsert",
+        entity="e",
+        table="t",
+        id="x",
+        key="k",
+        values={"doc": value},
+        conflict=("doc",),
+    )
+    assert command.values["doc"] == value
+    assert len(command_hash(command)) == 64
+
+
+def test_a_command_may_leave_out_id_where_the_database_assigns_the_key() -> None:
+    """No ``id`` in values is fine (a serial key); a different ``id`` is not."""
+    command = Command(
+        op="upsert", entity="e", table="t", id="x", key="k", values={"email": "a@b"},
+        conflict=("email",),
+    )  # fmt: skip
+    assert "id" not in command.values
+    with pytest.raises(ValueError, match=r"^t: values\.id must equal the command id x$"):
+        Command(
+            op="upsert", entity="e", table="t", id="x", key="k", values={"id": "y"},
+            conflict=("id",),
+        )  # fmt: skip
+
+
+def test_a_column_in_both_values_and_values_from_is_refused_by_name() -> None:
+    """A column is either a literal value or a reference, never both; the message lists them."""
+    with pytest.raises(
+        ValueError, match=r"^t: columns \['a', 'b'\] in both values and values_from$"
+    ):
+        Command(
+            op="upsert", entity="e", table="t", id="x", key="k",
+            values={"a": 1, "b": 2, "c": 3},
+            values_from={"b": RowRef("e", "y"), "a": RowRef("e", "z"), "d": RowRef("e", "w")},
+            conflict=("c",),
+        )  # fmt: skip
+
+
+def test_a_conflict_column_may_be_a_reference_and_columns_lists_both() -> None:
+    """A join table's natural key can be made of references; ``columns`` is values, then refs."""
+    command = Command(
+        op="upsert", entity="m", table="M", id="x", key="k", values={"role": "admin"},
+        values_from={"userId": RowRef("user", "u")}, conflict=("userId", "role"),
+    )  # fmt: skip
+    assert command.columns == ("role", "userId")
+    assert command.refs == {"userId": RowRef("user", "u")}
+    with pytest.raises(ValueError, match=r"conflict/insert_only columns \['teamId'\]"):
+        Command(
+            op="upsert", entity="m", table="M", id="x", key="k", values={"role": "admin"},
+            values_from={"userId": RowRef("user", "u")}, conflict=("userId", "teamId"),
+        )  # fmt: skip
+    empty = Command(
+        op="upsert", entity="m", table="M", id="x", key="k", values={"a": 1}, conflict=("a",),
+        values_from={},
+    )  # fmt: skip
+    assert empty.refs == {} and empty.columns == ("a",)
+    assert canonical_bytes(empty) == canonical_bytes(rebuild(empty, values_from=msgspec.UNSET))

@@ -179,3 +179,79 @@ def test_a_bound_below_one_row_is_refused(max_rows: int) -> None:
     """A batch bound below one row cannot plan anything and is an error naming the bound."""
     with pytest.raises(ValueError, match=r"^max_rows must be at least 1$"):
         list(plan_batches(pending([person(1)]), set(), max_rows=max_rows))
+
+
+def _person(n: int, manager: int | None = None, *, table: str = "people") -> Command:
+    """Person ``n`` (a serial-keyed row: no id in values), managed by person ``manager``."""
+    from seedctl.ledger import RowRef
+
+    refs = {"managerId": RowRef("person", f"p{manager}")} if manager is not None else {}
+    return Command(
+        op="upsert",
+        entity="person",
+        table=table,
+        id=f"p{n}",
+        key=f"p{n}@x",
+        values={"email": f"p{n}@x", "updatedAt": "2026-01-15"},
+        conflict=("email",),
+        values_from=refs,
+    )
+
+
+def test_a_row_never_shares_a_batch_with_the_row_it_refers_to() -> None:
+    """References are resolved before a batch is written, so a manager and the people it
+    manages go in different batches; a reference to an earlier batch does not cut."""
+    log = [_person(0), _person(1, 0), _person(2, 0), _person(3, 1), _person(4, 2)]
+    batches = list(plan_batches(pending(log), set(), max_rows=10))
+    assert [[i.command.id for i in b.items] for b in batches] == [
+        ["p0"],
+        ["p1", "p2"],
+        ["p3", "p4"],
+    ]
+    assert [b.refs for b in batches] == [(), (("managerId", "person"),), (("managerId", "person"),)]
+    assert [b.columns for b in batches] == [
+        ("email", "updatedAt"),
+        ("email", "updatedAt", "managerId"),
+        ("email", "updatedAt", "managerId"),
+    ]
+
+
+def test_a_reference_to_another_entity_never_cuts_and_a_new_ref_shape_does() -> None:
+    """Only a reference to a row of the batch itself cuts; so does a change of ref shape."""
+    from seedctl.ledger import RowRef
+
+    def member(n: int, ref_entity: str, column: str = "userId") -> Command:
+        return Command(
+            op="upsert", entity="membership", table="members", id=f"m{n}", key=f"m{n}",
+            values={"role": "x"}, conflict=(column,),
+            values_from={column: RowRef(ref_entity, f"m{n - 1}")},
+        )  # fmt: skip
+
+    same = list(plan_batches(pending([member(1, "person"), member(2, "person")]), set()))
+    assert [len(b.items) for b in same] == [2]
+    chain = [member(1, "membership"), member(2, "membership"), member(4, "membership")]
+    batches = list(plan_batches(pending(chain), set()))
+    # m2 refers to m1 in the batch: cut; m4 refers to m3, in no batch: no cut.
+    assert [[i.command.id for i in b.items] for b in batches] == [["m1"], ["m2", "m4"]]
+    shapes = list(
+        plan_batches(pending([member(1, "person"), member(2, "person", "teamId")]), set())
+    )
+    assert [b.refs for b in shapes] == [(("userId", "person"),), (("teamId", "person"),)]
+    plain = _person(7)
+    mixed = list(plan_batches(pending([_person(5, 6), plain]), set()))
+    assert [b.refs for b in mixed] == [(("managerId", "person"),), ()]
+
+
+def test_app_owned_columns_are_written_on_insert_and_never_updated() -> None:
+    """``app_owned`` columns stay in a batch's columns but out of what an update sets."""
+    log = [_person(0), _person(1, table="archive")]
+    batches = list(plan_batches(pending(log), set(), app_owned={"people": ("updatedAt",)}))
+    assert [b.app_owned for b in batches] == [("updatedAt",), ()]
+    assert batches[0].columns == ("email", "updatedAt")
+    assert batches[0].updatable == []
+    assert batches[1].updatable == ["updatedAt"]
+    keyed = Batch(
+        entity="e", table="t", columns=("id", "a", "b", "c", "d"), conflict=("a",),
+        insert_only=("b",), app_owned=("c",),
+    )  # fmt: skip
+    assert keyed.updatable == ["d"]
