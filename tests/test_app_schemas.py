@@ -582,8 +582,12 @@ def test_a_table_of_the_same_name_earlier_on_the_search_path_never_gets_the_rows
         conn.execute(
             'CREATE SCHEMA decoy; CREATE TABLE decoy."Organization" (LIKE public."Organization")'
         )
+        name = conn.execute("SELECT current_database()").fetchone()
+        assert name is not None
         conn.execute(
-            "ALTER DATABASE " + database_url.rsplit("/", 1)[1] + " SET search_path = decoy, public"
+            sql.SQL("ALTER DATABASE {} SET search_path = decoy, public").format(
+                sql.Identifier(str(name[0]))
+            )
         )
     second = write_log(log, app.scenario, as_of="2026-02-15")
     with pytest.raises(UnknownNameError):

@@ -255,3 +255,32 @@ def test_app_owned_columns_are_written_on_insert_and_never_updated() -> None:
         insert_only=("b",), app_owned=("c",),
     )  # fmt: skip
     assert keyed.updatable == ["d"]
+
+
+def test_the_same_columns_as_a_value_or_a_reference_never_share_a_batch() -> None:
+    """A column given literally and the same column given as a reference, or references to
+    two entities through one column, are different shapes: each its own batch."""
+    from seedctl.ledger import RowRef
+
+    literal = Command(
+        op="upsert", entity="person", table="people", id="p1", key="p1",
+        values={"email": "a", "managerId": 7}, conflict=("email",),
+    )  # fmt: skip
+    by_ref = Command(
+        op="upsert", entity="person", table="people", id="p2", key="p2",
+        values={"email": "b"}, values_from={"managerId": RowRef("person", "p0")},
+        conflict=("email",),
+    )  # fmt: skip
+    other_entity = Command(
+        op="upsert", entity="person", table="people", id="p3", key="p3",
+        values={"email": "c"}, values_from={"managerId": RowRef("admin", "a0")},
+        conflict=("email",),
+    )  # fmt: skip
+    assert literal.columns == by_ref.columns == other_entity.columns
+    batches = list(plan_batches(pending([literal, by_ref, other_entity]), set()))
+    assert [[i.command.id for i in b.items] for b in batches] == [["p1"], ["p2"], ["p3"]]
+    assert [b.refs for b in batches] == [
+        (),
+        (("managerId", "person"),),
+        (("managerId", "admin"),),
+    ]
