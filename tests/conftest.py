@@ -96,3 +96,16 @@ def seedctl_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     env["SEEDCTL_HOME"] = str(tmp_path / ".seedctl")
     env.pop("SEEDCTL_TEST_DATABASE_URL", None)
     return env
+
+
+@pytest.fixture
+def reference_url(server_url: str, database_url: str) -> Iterator[str]:
+    """A second fresh database on the same server, for the uninterrupted run."""
+    name = database_url.rsplit("/", 1)[1].split("?", maxsplit=1)[0] + "_ref"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield with_database(server_url, name)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

@@ -14,7 +14,7 @@ import random
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,6 @@ from seedctl.ledger import (
     append_commands,
 )
 
-from tests.conftest import with_database
 from tests.support.app_scenarios import (
     DJANGO_LIBRARY,
     DJANGO_MIGRATIONS,
@@ -46,6 +45,7 @@ from tests.support.app_scenarios import (
     apply_migrations,
     write_log,
 )
+from tests.support.app_scenarios import plugin_env as app_plugin_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -384,31 +384,7 @@ def test_a_table_shaped_otherwise_is_refused_before_the_first_write(
 @pytest.fixture
 def plugin_env(seedctl_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """``seedctl`` subprocesses that find the two app scenarios through entry points."""
-    site = tmp_path / "site"
-    dist_info = site / "seedctl_app_scenarios-0.1.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: seedctl-app-scenarios\nVersion: 0.1\n"
-    )
-    (dist_info / "entry_points.txt").write_text(
-        "[seedctl.scenarios]\n"
-        "prisma-app = tests.support.app_scenarios:PRISMA_APP\n"
-        "django-library = tests.support.app_scenarios:DJANGO_LIBRARY\n"
-    )
-    return {**seedctl_env, "PYTHONPATH": os.pathsep.join([str(site), str(REPO)])}
-
-
-@pytest.fixture
-def reference_url(server_url: str, database_url: str) -> Iterator[str]:
-    """A second fresh database on the same server, for the uninterrupted run."""
-    name = database_url.rsplit("/", 1)[1].split("?", maxsplit=1)[0] + "_ref"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield with_database(server_url, name)
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    return app_plugin_env(seedctl_env, tmp_path)
 
 
 def _kill_after(args: list[str], env: dict[str, str], event: str, delay: float) -> int | None:

@@ -14,14 +14,11 @@ import random
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-import pytest
 from psycopg import sql
 
-from tests.conftest import with_database
 from tests.support.dbstate import dump_ledger, dump_tables
 from tests.support.okr_log import okr_log, okr_tables
 
@@ -76,19 +73,6 @@ def _run_and_kill(
     proc.wait()
     proc.stderr.close()
     return None
-
-
-@pytest.fixture
-def reference_url(server_url: str, database_url: str) -> Iterator[str]:
-    """A second fresh database on the same server, for the uninterrupted run."""
-    name = database_url.rsplit("/", 1)[1].split("?", maxsplit=1)[0] + "_ref"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield with_database(server_url, name)
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def test_apply_killed_at_24_points_resumes_to_the_uninterrupted_result(

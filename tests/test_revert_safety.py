@@ -29,6 +29,7 @@ from tests.support.app_scenarios import (
     PRISMA_APP,
     PRISMA_MIGRATIONS,
     apply_migrations,
+    plugin_env,
     write_log,
 )
 from tests.support.cli import seedctl, target_line
@@ -156,9 +157,13 @@ def test_the_dry_run_says_what_revert_would_do_and_writes_nothing(
         "Folder": 2,
     }
     assert result.restored == {}
-    env = {**seedctl_env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     shown = seedctl(
-        "revert", "--tenant", "acme-demo", "--dry-run", env=_plugin(env, tmp_path), cwd=tmp_path
+        "revert",
+        "--tenant",
+        "acme-demo",
+        "--dry-run",
+        env=plugin_env(seedctl_env, tmp_path),
+        cwd=tmp_path,
     )
     assert shown.returncode == 0, shown.stderr
     assert "revert acme-demo on" in shown.stdout and "(dry run)" in shown.stdout
@@ -166,22 +171,6 @@ def test_the_dry_run_says_what_revert_would_do_and_writes_nothing(
     assert shown.stdout.rstrip().endswith("dry run: nothing was written")
     assert row_versions(database_url, APPS["prisma"]) == versions
     assert _count(database_url, "SELECT count(*) FROM seedctl.runs") == runs
-
-
-def _plugin(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """``env`` with the app scenarios findable through entry points."""
-    site = tmp_path / "site"
-    dist_info = site / "seedctl_app_scenarios-0.1.dist-info"
-    dist_info.mkdir(parents=True, exist_ok=True)
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: seedctl-app-scenarios\nVersion: 0.1\n"
-    )
-    (dist_info / "entry_points.txt").write_text(
-        "[seedctl.scenarios]\n"
-        "prisma-app = tests.support.app_scenarios:PRISMA_APP\n"
-        "django-library = tests.support.app_scenarios:DJANGO_LIBRARY\n"
-    )
-    return {**env, "PYTHONPATH": os.pathsep.join([str(site), env.get("PYTHONPATH", "")])}
 
 
 def _on_a_terminal(
@@ -222,9 +211,7 @@ def test_on_a_terminal_revert_asks_first(
     apply_migrations(database_url, PRISMA_MIGRATIONS)
     log = write_log(tmp_path / "seed.log", PRISMA_APP)
     apply_log(log, database_url=database_url)
-    env = _plugin(
-        {**seedctl_env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, tmp_path
-    )
+    env = plugin_env(seedctl_env, tmp_path)
     args = ["seedctl", "revert", "--log", str(log)]
     code, shown = _on_a_terminal(args, env, tmp_path, b"n\n")
     assert code == 1, shown
@@ -270,9 +257,7 @@ def test_an_interrupted_revert_then_applies_still_reverts_to_before(
     apply_migrations(database_url, PRISMA_MIGRATIONS)
     before = exact_state(database_url, APPS["prisma"])
     log = write_log(tmp_path / "seed.log", PRISMA_APP, scale=3)
-    env = _plugin(
-        {**seedctl_env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, tmp_path
-    )
+    env = plugin_env(seedctl_env, tmp_path)
     base = ["seedctl", "--log-format", "json", "--log-level", "debug"]
     revert_args = [*base, "revert", "--log", str(log), "--yes", "--batch-size", "7"]
 
@@ -304,9 +289,7 @@ def test_runs_1_after_an_interrupted_and_resumed_apply_undoes_both(
     """An apply killed -9 and its resumption are one seed: --runs 1 reverts both."""
     apply_migrations(database_url, PRISMA_MIGRATIONS)
     log = write_log(tmp_path / "seed.log", PRISMA_APP, scale=3)
-    env = _plugin(
-        {**seedctl_env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, tmp_path
-    )
+    env = plugin_env(seedctl_env, tmp_path)
     base = ["seedctl", "--log-format", "json", "--log-level", "debug"]
     proc = subprocess.Popen(
         [*base, "apply", "--log", str(log), "--batch-size", "3"],

@@ -17,6 +17,7 @@ only, no SQLAlchemy metadata: the catalog is the schema.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -288,6 +289,24 @@ PRISMA_APP = PrismaApp()
 DJANGO_LIBRARY = DjangoLibrary()
 register_scenario(PRISMA_APP)
 register_scenario(DJANGO_LIBRARY)
+
+
+def plugin_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """``env`` for ``seedctl`` subprocesses that find the two app scenarios through entry
+    points (a dist-info in ``tmp_path/site``, as an installed plugin would have)."""
+    site = tmp_path / "site"
+    dist_info = site / "seedctl_app_scenarios-0.1.dist-info"
+    dist_info.mkdir(parents=True, exist_ok=True)
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: seedctl-app-scenarios\nVersion: 0.1\n"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        "[seedctl.scenarios]\n"
+        "prisma-app = tests.support.app_scenarios:PRISMA_APP\n"
+        "django-library = tests.support.app_scenarios:DJANGO_LIBRARY\n"
+    )
+    repo = str(Path(__file__).resolve().parent.parent.parent)
+    return {**env, "PYTHONPATH": os.pathsep.join([str(site), repo])}
 
 
 def write_log(
