@@ -661,7 +661,7 @@ def _run(
             max_rows=max_rows,
             app_owned=owned,
         )
-        encode = NewRowsEncoder(target.tables)
+        encode = NewRowsEncoder(target)
         for batch, rows in prefetch((b, encode(b)) for b in batches):
             dispatcher.submit(batch, rows)
         dispatcher.drain()

@@ -7,7 +7,6 @@ commit together or not at all.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -21,7 +20,7 @@ from seedctl.engine.apply.copy_binary import (
 from seedctl.engine.apply.copy_text import copy_text_rows, scalar_converters
 from seedctl.engine.db import RunSession
 from seedctl.engine.pending import Batch, Resolved
-from seedctl.engine.target import TableSpec
+from seedctl.engine.target import TableSpec, Target
 from seedctl.ledger import CollisionError, JsonScalar
 
 __all__ = [
@@ -177,12 +176,9 @@ class NewRowsEncoder:
     """Encodes batches for the direct path: binary COPY where every column's type has
     an exact binary encoder and every value its one certain spelling, text otherwise."""
 
-    def __init__(self, tables: Mapping[str, TableSpec]) -> None:
-        self._tables = tables
-        self._column_types = {
-            name: {c: col.type_name for c, col in spec.column_info.items()}
-            for name, spec in tables.items()
-        }
+    def __init__(self, target: Target) -> None:
+        self._tables = target.tables
+        self._column_types = target.column_types
         self._encoders: dict[tuple[str, tuple[str, ...]], RowEncoder | None] = {}
 
     def _encoder(self, batch: Batch) -> RowEncoder | None:

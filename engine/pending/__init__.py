@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from seedctl.engine.pending.drift import (
         DRIFT_POLICIES,
         DriftedCommand,
+        changed_rows,
         drifted_commands,
         drifted_rows,
     )
@@ -26,6 +27,7 @@ __all__ = [
     "LogScan",
     "PendingCommand",
     "Resolved",
+    "changed_rows",
     "drifted_commands",
     "drifted_rows",
     "iter_entries",
@@ -38,7 +40,13 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        ".drift": ("DRIFT_POLICIES", "DriftedCommand", "drifted_commands", "drifted_rows"),
+        ".drift": (
+            "DRIFT_POLICIES",
+            "DriftedCommand",
+            "changed_rows",
+            "drifted_commands",
+            "drifted_rows",
+        ),
         ".planner": ("MAX_BATCH_ROWS", "Batch", "PendingCommand", "plan_batches"),
         ".references": ("Resolved", "resolve_references", "unresolved"),
         ".scan": ("LogScan", "iter_entries", "scan_log"),

@@ -9,7 +9,8 @@ owns once a row exists (``app_owned_columns``) never count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -17,7 +18,7 @@ from psycopg import sql
 from seedctl.engine.target import TableSpec, primary_key, qualified, row_match
 from seedctl.ledger import Command
 
-__all__ = ["DRIFT_POLICIES", "DriftedCommand", "drifted_commands", "drifted_rows"]
+__all__ = ["DRIFT_POLICIES", "DriftedCommand", "changed_rows", "drifted_commands", "drifted_rows"]
 
 DRIFT_POLICIES = ("fail", "skip", "overwrite")
 
@@ -31,6 +32,41 @@ class DriftedCommand:
     row_id: str
 
 
+def changed_rows(
+    cur: psycopg.Cursor[tuple[object, ...]],
+    spec: TableSpec,
+    *,
+    tenant: str,
+    ignored: tuple[str, ...],
+    run_ids: Sequence[uuid.UUID] | None = None,
+    limit: int | None = None,
+) -> list[tuple[str, bool]]:
+    """``(command id, gone)`` of ``spec``'s seeded rows that differ from the image the seed
+    last left, or are gone, ``ignored`` columns aside; only the entries of ``run_ids`` if
+    given, at most ``limit``. One query. Read-only. Apply's and revert's drift checks."""
+    scope = sql.SQL(" AND run_id = ANY(%(runs)s)") if run_ids is not None else sql.SQL("")
+    cur.execute(
+        sql.SQL(
+            "SELECT l.row_id::text, {present} IS NULL FROM ("
+            " SELECT DISTINCT ON (row_id) row_id, row_key, after FROM seedctl.applied"
+            " WHERE tenant = %(tenant)s AND table_name = %(table)s{scope}"
+            " ORDER BY row_id, applied_at DESC, seq DESC"
+            ") l LEFT JOIN {target} t ON {match}"
+            " WHERE {present} IS NULL"
+            " OR to_jsonb(t) - {ignored} IS DISTINCT FROM l.after - {ignored}{limit}"
+        ).format(
+            scope=scope,
+            target=qualified(spec),
+            match=row_match(spec, "t", "l"),
+            present=primary_key(spec, "t")[0],
+            ignored=sql.SQL("{}::text[]").format(sql.Literal(list(ignored))),
+            limit=sql.SQL(" LIMIT {}").format(sql.Literal(limit)) if limit else sql.SQL(""),
+        ),
+        {"tenant": tenant, "table": spec.name, "runs": list(run_ids or ())},
+    )
+    return [(str(row_id), bool(gone)) for row_id, gone in cur.fetchall()]
+
+
 def drifted_rows(
     cur: psycopg.Cursor[tuple[object, ...]],
     spec: TableSpec,
@@ -38,26 +74,8 @@ def drifted_rows(
     tenant: str,
     ignored: tuple[str, ...],
 ) -> set[str]:
-    """Command ids of ``spec``'s seeded rows that differ from the image the seed last left
-    (or are gone), ``ignored`` columns aside. One query per table. Read-only."""
-    cur.execute(
-        sql.SQL(
-            "SELECT l.row_id::text FROM ("
-            " SELECT DISTINCT ON (row_id) row_id, row_key, after FROM seedctl.applied"
-            " WHERE tenant = %(tenant)s AND table_name = %(table)s"
-            " ORDER BY row_id, applied_at DESC, seq DESC"
-            ") l LEFT JOIN {target} t ON {match}"
-            " WHERE {present} IS NULL"
-            " OR to_jsonb(t) - {ignored} IS DISTINCT FROM l.after - {ignored}"
-        ).format(
-            target=qualified(spec),
-            match=row_match(spec, "t", "l"),
-            present=primary_key(spec, "t")[0],
-            ignored=sql.SQL("{}::text[]").format(sql.Literal(list(ignored))),
-        ),
-        {"tenant": tenant, "table": spec.name},
-    )
-    return {str(row_id) for (row_id,) in cur.fetchall()}
+    """Command ids of ``spec``'s seeded rows changed or gone since the seed wrote them."""
+    return {row_id for row_id, _ in changed_rows(cur, spec, tenant=tenant, ignored=ignored)}
 
 
 def drifted_commands(

@@ -29,13 +29,13 @@ from seedctl.engine.db import (
     guard_production,
     resolve_database,
 )
+from seedctl.engine.pending import changed_rows
 from seedctl.engine.revert.dependents import Dependent, find_dependents, triggers_on
 from seedctl.engine.scenarios import get_scenario
 from seedctl.engine.target import (
     TableSpec,
     Target,
     app_owned_columns,
-    primary_key,
     qualified,
     read_target,
     row_match,
@@ -230,24 +230,17 @@ def _drift(
     found: list[str] = []
     raw = conn.connection.driver_connection
     assert raw is not None
-    for spec in specs:
-        query = sql.SQL(
-            "SELECT x.row_id::text, {present} IS NULL FROM ("
-            " SELECT DISTINCT ON (row_id) row_id, row_key, after FROM seedctl.applied"
-            " WHERE tenant = %(tenant)s AND table_name = %(table)s AND run_id = ANY(%(runs)s)"
-            " ORDER BY row_id, applied_at DESC, seq DESC"
-            ") x LEFT JOIN {target} t ON {match}"
-            " WHERE {present} IS NULL OR to_jsonb(t) - {ignored} <> x.after - {ignored} LIMIT 20"
-        ).format(
-            target=qualified(spec),
-            match=row_match(spec, "t", "x"),
-            present=primary_key(spec, "t")[0],
-            ignored=sql.SQL("{}::text[]").format(sql.Literal(list(ignored.get(spec.name, ())))),
-        )
-        with raw.cursor() as cur:
-            cur.execute(query, {"tenant": tenant, "table": spec.name, "runs": list(run_ids)})
-            for row_id, missing in cur.fetchall():
-                found.append(f"{spec.name} {row_id}: {'deleted' if missing else 'changed'}")
+    with raw.cursor() as cur:
+        for spec in specs:
+            rows = changed_rows(
+                cur,
+                spec,
+                tenant=tenant,
+                ignored=ignored.get(spec.name, ()),
+                run_ids=run_ids,
+                limit=20,
+            )
+            found += [f"{spec.name} {r}: {'deleted' if gone else 'changed'}" for r, gone in rows]
     return found
 
 
