@@ -97,6 +97,23 @@ def apply(
         ),
     ] = 2,
     retry_for: RetryForOption = 30.0,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune/--no-prune",
+            help="Delete the rows a later generation of the log no longer makes (only rows "
+            "this tenant's seed wrote; their images stay in the ledger for revert). "
+            "--no-prune keeps them and leaves their deletes pending.",
+        ),
+    ] = True,
+    cascade: Annotated[
+        bool,
+        typer.Option(
+            "--cascade",
+            help="Let those deletes take rows seedctl did not write along by ON DELETE "
+            "CASCADE or SET NULL keys (without it such rows stop the run, exit 12).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Apply every pending command of the log: target rows and ledger rows commit together.
@@ -106,7 +123,9 @@ def apply(
     after --retry-for) or a missing privilege, 5 collision, 6 lock busy (--no-wait or
     --wait-timeout) or locks held past --retry-for, 7 production guard, 8 post-seed check
     failed, 9 drift (--on-drift fail), 10 the log does not fit the tables or a value its
-    column, 11 ledger from a newer seedctl, 130 interrupted (Ctrl-C; a rerun resumes).
+    column, 11 ledger from a newer seedctl, 12 a row to remove has rows seedctl did not
+    write hanging on it (see --cascade, --no-prune), 130 interrupted (Ctrl-C; a rerun
+    resumes).
     """
     from seedctl.cli.version import seedctl_version
     from seedctl.ledger.logfile import file_sha256_soon
@@ -138,6 +157,8 @@ def apply(
             lock_timeout_ms=None if lock_timeout is None else int(lock_timeout * 1000),
             version=seedctl_version(),
             on_warning=warn,
+            prune=prune,
+            cascade=cascade,
         )
     finally:
         progress.close()
@@ -159,11 +180,22 @@ def render_apply(result: ApplyResult, as_json: bool) -> None:
         print_json(payload)
         return
     rows = [
-        (e, t.commands, t.already, t.inserted, t.updated, t.unchanged, t.skipped, t.found_rows)
+        (
+            e,
+            t.commands,
+            t.already,
+            t.inserted,
+            t.updated,
+            t.unchanged,
+            t.deleted,
+            t.skipped,
+            t.found_rows,
+        )
         for e, t in result.entities.items()
     ]
     overwritten = sum(t.drift_overwritten for t in result.entities.values())
     kept = sum(t.drift_skipped for t in result.entities.values())
+    kept_removed = sum(t.kept for t in result.entities.values())
     columns = [
         "entity",
         "commands",
@@ -171,6 +203,7 @@ def render_apply(result: ApplyResult, as_json: bool) -> None:
         "inserted",
         "updated",
         "unchanged",
+        "deleted",
         "skipped",
         "rows",
     ]
@@ -204,5 +237,11 @@ def render_apply(result: ApplyResult, as_json: bool) -> None:
         console.print(
             f"left {kept} rows changed since the seed wrote them as they are (--on-drift skip); "
             "their commands stay pending",
+            markup=False,
+        )
+    if kept_removed:
+        console.print(
+            f"kept {kept_removed} rows a later generation of the log removed (--no-prune); "
+            "their deletes stay pending",
             markup=False,
         )

@@ -10,6 +10,7 @@ from seedctl.cli.scenario_options import (
     ScaleOption,
     ScenarioOption,
     SeedOption,
+    describe_generation,
     parse_as_of,
 )
 
@@ -27,10 +28,12 @@ def generate(
 ) -> None:
     """Generate the scenario's seed commands into a log; append only those it lacks.
 
-    Writes the log file only, never a database. Same seed, as-of and scale: nothing
-    added. A later --as-of adds the check-ins it moves; a larger --scale the new people
-    and their objectives. Exit codes: 0 generated, 2 bad option, 3 the existing log is
-    damaged or another tenant's, seed's or generator's.
+    Writes the log file only, never a database. Each run that changes anything appends
+    one generation: another --as-of adds the check-ins it moves (also back in time), a
+    larger --scale the new people and their objectives, a smaller one a delete for each
+    row it no longer makes. Same params: nothing added. --as-of and --scale not given
+    are the log's last generation's. Exit codes: 0 generated, 2 bad option, 3 the
+    existing log is damaged or another tenant's, seed's or generator's.
     """
     from seedctl.engine.generation import generate_log
 
@@ -49,15 +52,19 @@ def generate(
         "total": result.total,
         "digest": result.digest,
         "elapsed_s": round(result.elapsed_s, 3),
+        "removed": result.removed,
+        "generation": result.generation,
+        "kept": list(result.kept),
+        "upgraded": result.upgraded,
+        "healed_lines": result.healed_lines,
     }
     if as_json:
         print_json(summary)
         return
-    action = "created" if result.created else "appended to"
-    params = ", ".join(f"{k}={v}" for k, v in result.params.items())
+    action = "created" if result.created else "appended to" if result.generation else "checked"
     console.print(
-        f"{action} {result.path} ({result.scenario}, {params})\n"
-        f"added:   {result.added}\nskipped: {result.skipped}\n"
+        f"{action} {result.path} ({result.scenario}: {describe_generation(result)})\n"
+        f"added:   {result.added}\nremoved: {result.removed}\nskipped: {result.skipped}\n"
         f"total:   {result.total}\ndigest:  {result.digest}",
         markup=False,
     )

@@ -133,6 +133,7 @@ def render_plan(result: PlanResult, as_json: bool) -> None:
         "would update",
         "unchanged",
         "would collide",
+        "would delete",
         "batches",
     ]
     rows = [
@@ -145,6 +146,7 @@ def render_plan(result: PlanResult, as_json: bool) -> None:
             e.would_update,
             e.unchanged,
             e.would_collide,
+            e.would_delete,
             e.batches,
         )
         for name, e in result.entities.items()
@@ -153,12 +155,15 @@ def render_plan(result: PlanResult, as_json: bool) -> None:
     console.print(
         f"{result.pending} commands pending in {result.batches} "
         f"batch{'' if result.batches == 1 else 'es'}; apply would write "
-        f"{result.would_write} rows; nothing was written to the database",
+        f"{result.would_write} rows and remove {result.would_delete}; nothing was written "
+        "to the database",
         markup=False,
     )
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
     for collision in result.collisions:
         console.print(f"collision: {collision}", markup=False)
+    for dependent in result.dependents:
+        console.print(f"dependent: {dependent}", markup=False)
     if result.report_path:
         console.print(f"report written to {result.report_path}", markup=False)

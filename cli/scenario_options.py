@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from seedctl.cli.output import console
 from seedctl.ledger import ConfigError, LogError
+
+if TYPE_CHECKING:
+    from seedctl.engine.generation import GenerateResult
 
 __all__ = [
     "DEFAULT_SCENARIO",
@@ -17,6 +20,7 @@ __all__ = [
     "ScaleOption",
     "ScenarioOption",
     "SeedOption",
+    "describe_generation",
     "ensure_log",
     "parse_as_of",
     "resolve_log",
@@ -36,20 +40,29 @@ AsOfOption = Annotated[
     str | None,
     typer.Option(
         "--as-of",
-        help="Date (YYYY-MM-DD) that check-in offsets count back from "
-        "[default: today in Europe/London].",
+        help="Date (YYYY-MM-DD, or 'today' in Europe/London) that check-in offsets count "
+        "back from [default: the log's last generation's; today for a new log].",
     ),
 ]
 ScaleOption = Annotated[
     int | None,
-    typer.Option("--scale", help="Grow the tenant N-fold by the same rules [default: 1]."),
+    typer.Option(
+        "--scale",
+        help="Grow the tenant N-fold by the same rules "
+        "[default: the log's last generation's; 1 for a new log].",
+    ),
 ]
 
 
 def parse_as_of(text: str | None) -> dt.date | None:
-    """``YYYY-MM-DD`` or None; anything else is a clear error, saying which part is wrong."""
+    """``YYYY-MM-DD``, ``today`` (Europe/London) or None; anything else is a clear error,
+    saying which part is wrong."""
     if text is None:
         return None
+    if text == "today":
+        from seedctl.engine.generation import today_in_london
+
+        return today_in_london()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {text!r}")
     try:
@@ -112,8 +125,31 @@ def ensure_log(
     result = generate_log(name, path, seed=seed, as_of=parse_as_of(as_of), scale=scale)
     if not quiet:
         console.print(
-            f"generated {name} into {result.path}: {result.added} new commands, "
-            f"{result.skipped} already there",
-            markup=False,
+            f"generated {name} into {result.path}: {describe_generation(result)}", markup=False
         )
     return path
+
+
+def describe_generation(result: GenerateResult) -> str:
+    """One line: the params used (and which the log kept), what the generation changed."""
+    params = ", ".join(
+        f"{k}={v}{' (kept from the log)' if k in result.kept else ''}"
+        for k, v in result.params.items()
+        if k != "seed"
+    )
+    if result.generation:
+        change = (
+            f"generation {result.generation}, {result.added - result.removed} new commands, "
+            f"{result.removed} rows removed, {result.skipped} already there"
+        )
+    else:
+        change = f"no change ({result.skipped} commands already there)"
+    notes = ""
+    if result.upgraded:
+        notes += "; upgraded the log to seedctl-log/2 (the old file is kept as .v1)"
+    if result.healed_lines:
+        notes += (
+            f"; cut {result.healed_lines} lines of an unfinished generation "
+            "(a crashed generate) first"
+        )
+    return f"{params}: {change}{notes}"

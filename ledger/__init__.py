@@ -2,9 +2,10 @@
 
 Nothing here knows about scenarios, the CLI or how rows get written; ``engine``
 builds on it and ``cli`` on both. The modules: ``ids`` (UUIDv5 namespaces and
-natural keys), ``commands`` (the command model and its hash), ``logfile`` (the
-hash-chained log), ``store`` (the ``seedctl`` schema in the database) and
-``errors`` (the one error root and its exit codes).
+natural keys), ``commands`` (the command model and its hash), ``logfile``
+(reading the hash-chained log), ``logwrite`` (appending generations to it),
+``store`` (the ``seedctl`` schema in the database) and ``errors`` (the one error
+root and its exit codes).
 """
 
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
         RowRef,
         canonical_bytes,
         command_hash,
+        delete_command,
     )
     from seedctl.ledger.errors import (
         BadValueError,
@@ -43,13 +45,15 @@ if TYPE_CHECKING:
     from seedctl.ledger.ids import NAMESPACES, NaturalKey, slugify
     from seedctl.ledger.logfile import (
         LOG_FORMAT,
+        GenerationRecord,
         LogHeader,
         LogReader,
         LogRecord,
-        append_commands,
+        repair_log,
         repair_torn_tail,
         verify_log,
     )
+    from seedctl.ledger.logwrite import append_commands, upgrade_log
 
 __all__ = [
     "CANONICAL_FORM",
@@ -64,6 +68,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "DependentRowsError",
     "DriftError",
+    "GenerationRecord",
     "JsonScalar",
     "JsonValue",
     "LedgerSchemaError",
@@ -83,8 +88,11 @@ __all__ = [
     "append_commands",
     "canonical_bytes",
     "command_hash",
+    "delete_command",
+    "repair_log",
     "repair_torn_tail",
     "slugify",
+    "upgrade_log",
     "verify_log",
 ]
 
@@ -100,6 +108,7 @@ __getattr__, __dir__ = lazy_exports(
             "RowRef",
             "canonical_bytes",
             "command_hash",
+            "delete_command",
         ),
         ".errors": (
             "BadValueError",
@@ -122,12 +131,14 @@ __getattr__, __dir__ = lazy_exports(
         ".ids": ("NAMESPACES", "NaturalKey", "slugify"),
         ".logfile": (
             "LOG_FORMAT",
+            "GenerationRecord",
             "LogHeader",
             "LogReader",
             "LogRecord",
-            "append_commands",
+            "repair_log",
             "repair_torn_tail",
             "verify_log",
         ),
+        ".logwrite": ("append_commands", "upgrade_log"),
     },
 )

@@ -14,6 +14,11 @@ travel as ISO or decimal strings and PostgreSQL parses them into the column's ty
 A column whose value is another seeded row's key (a foreign key to a table whose
 key the database assigns, such as a serial id) is named in ``values_from`` instead:
 apply resolves it to the key the database holds, in the batch's transaction.
+
+A log records a row's history: ``overrides`` names the hash of the row's previous
+command in the log, so a row that returns to content it held before (an earlier
+``as_of`` again) gets a command with a hash of its own, and a ``delete`` command
+records that a generation no longer makes the row.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ __all__ = [
     "RowRef",
     "canonical_bytes",
     "command_hash",
+    "delete_command",
 ]
 
 # Final, so that mypy reads them as the Literal types the log header declares.
@@ -69,12 +75,16 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     ``insert_only`` the columns written on insert and never overwritten (the spec's
     "preserve passwordHash if exists"; every column of a role assignment).
     ``values_from`` names columns whose value is another seeded row's key.
+    ``overrides`` is the hash of the row's previous command in the log, if any: a
+    ``delete`` always has one, and carries no values.
     New fields must get defaults so that older logs still decode, and a new field
-    left at its default must not change the encoding (``values_from`` is UNSET, and
-    so omitted, when empty), so that older commands keep their hashes.
+    left at its default must not change the encoding (``values_from`` and
+    ``overrides`` are UNSET, and so omitted, when empty), so that older commands keep
+    their hashes. ``overrides`` sorts between ``op`` and ``prev``, ``values_from``
+    after ``table``: the log's chain fields splice in before ``table`` (logfile.py).
     """
 
-    op: Literal["upsert"]
+    op: Literal["upsert", "delete"]
     entity: str
     table: str
     id: str
@@ -83,8 +93,12 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     conflict: tuple[str, ...]
     insert_only: tuple[str, ...] = ()
     values_from: dict[str, RowRef] | msgspec.UnsetType = msgspec.UNSET
+    overrides: str | msgspec.UnsetType = msgspec.UNSET
 
     def __post_init__(self) -> None:
+        if self.op == "delete":
+            self._check_delete()
+            return
         # Runs for every command built or decoded, a million times per large log:
         # the checks are written to stay in C (map, type) on the common path.
         values = self.values
@@ -112,6 +126,12 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
             missing += [c for c in self.insert_only if c not in values]
             raise ValueError(f"{self.table}: conflict/insert_only columns {missing} not in values")
 
+    def _check_delete(self) -> None:
+        if self.overrides is msgspec.UNSET:
+            raise ValueError(f"{self.table}: a delete names the command it overrides")
+        if self.values or self.conflict or self.insert_only or self.values_from:
+            raise ValueError(f"{self.table}: a delete carries no values, conflict or insert_only")
+
     @property
     def refs(self) -> dict[str, RowRef]:
         """``values_from``, empty when the command has none."""
@@ -125,6 +145,20 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
         if refs is msgspec.UNSET:
             return tuple(self.values)
         return (*self.values, *refs)
+
+
+def delete_command(*, entity: str, table: str, id: str, key: str, overrides: str) -> Command:
+    """The command that removes row ``id``, whose last command in the log was ``overrides``."""
+    return Command(
+        op="delete",
+        entity=entity,
+        table=table,
+        id=id,
+        key=key,
+        values={},
+        conflict=(),
+        overrides=overrides,
+    )
 
 
 def canonical_bytes(obj: object) -> bytes:

@@ -1,11 +1,12 @@
 """The log file: append-only JSON Lines, content-addressed and hash-chained.
 
-Line 1 is a :class:`LogHeader`. Every further line is a :class:`LogRecord`: a
-command body plus ``seq`` (its line number minus one), ``hash`` (the body's
-content address) and ``prev`` (the SHA-256 of the previous line's bytes, so
-editing, dropping or reordering any line breaks the chain after it). Each line is
-the canonical encoding of its object, so a reader can tell an edited line even
-at the end of the file where no later ``prev`` covers it.
+Line 1 is a :class:`LogHeader`. Every further line is a :class:`LogRecord` (a
+command body) or, in format 2, a :class:`GenerationRecord` that closes the
+commands one generation added; each carries ``seq`` (its line number minus one),
+``hash`` (the body's content address) and ``prev`` (the SHA-256 of the previous
+line's bytes, so editing, dropping or reordering any line breaks the chain after
+it). Each line is the canonical encoding of its object, so a reader can tell an
+edited line even at the end of the file where no later ``prev`` covers it.
 
 The log digest is the SHA-256 of the last line: it names the whole log as a git
 commit id names its history.
@@ -18,13 +19,12 @@ import hashlib
 import os
 import stat
 import threading
-from binascii import hexlify
 from collections import Counter
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Final, Literal, NamedTuple
+from typing import IO, Final, Literal
 
 import msgspec
 from seedctl.ledger.commands import (
@@ -37,27 +37,39 @@ from seedctl.ledger.commands import (
 from seedctl.ledger.errors import LogCorruptError, LogError
 
 __all__ = [
+    "FORMATS",
+    "FORMAT_1",
+    "ID_KEY",
     "LOG_FORMAT",
     "MAX_LINE_BYTES",
-    "AppendResult",
-    "EncodedBatch",
+    "TABLE_KEY",
+    "GenerationBody",
+    "GenerationRecord",
     "LogHeader",
     "LogReader",
     "LogRecord",
     "LogSummary",
-    "append_commands",
-    "append_encoded",
-    "encode_batch",
-    "encode_batches",
+    "Record",
+    "Repair",
+    "cut_torn_tail",
+    "decode_command",
     "file_sha256",
     "file_sha256_soon",
+    "generation_line",
+    "last_generation",
     "line_before",
     "read_records",
+    "repair_log",
     "repair_torn_tail",
+    "sha256_hex",
+    "truncate_log",
     "verify_log",
 ]
 
-LOG_FORMAT: Final = "seedctl-log/1"
+LOG_FORMAT: Final = "seedctl-log/2"
+FORMAT_1: Final = "seedctl-log/1"
+"""The first format: commands only, no generation records; read and applied, never written."""
+FORMATS: Final = (FORMAT_1, LOG_FORMAT)
 MAX_LINE_BYTES: Final = 16 << 20
 """The longest line a log may hold (16 MiB, newline excluded). Readers never read more
 than this at once, so a file of zeros or one endless line costs bounded memory."""
@@ -68,7 +80,7 @@ _BATCH_SIZE = 1024
 class LogHeader(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Line 1: what the log is and how it was made. Never rewritten once written."""
 
-    format: Literal["seedctl-log/1"] = LOG_FORMAT
+    format: Literal["seedctl-log/1", "seedctl-log/2"] = LOG_FORMAT
     scenario: str
     tenant: str
     params: dict[str, JsonScalar]
@@ -100,7 +112,64 @@ class LogRecord(Command, frozen=True, kw_only=True, forbid_unknown_fields=True):
             conflict=self.conflict,
             insert_only=self.insert_only,
             values_from=self.values_from,
+            overrides=self.overrides,
         )
+
+
+class GenerationBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What one generation did: the line that closes the commands it appended (format 2).
+
+    ``commands`` lines precede it (upserts and deletes; ``removed`` of them deletes);
+    ``rows`` is how many rows the log makes after it. A log that ends with command
+    lines after its last generation record holds an unfinished generation (a crash
+    while generating): it is never applied, and the next generate cuts it off.
+    """
+
+    op: Literal["generation"] = "generation"
+    generation: int
+    params: dict[str, JsonScalar]
+    generator: str
+    commands: int
+    removed: int
+    rows: int
+    upgraded_from: str | msgspec.UnsetType = msgspec.UNSET
+    """Set on the record a format upgrade wrote: the params are the old header's."""
+
+
+class GenerationRecord(GenerationBody, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A generation record line: the body plus its place in the chain."""
+
+    seq: int
+    hash: str
+    prev: str
+
+    def body(self) -> GenerationBody:
+        return GenerationBody(
+            generation=self.generation,
+            params=self.params,
+            generator=self.generator,
+            commands=self.commands,
+            removed=self.removed,
+            rows=self.rows,
+            upgraded_from=self.upgraded_from,
+        )
+
+
+def generation_line(body: GenerationBody, *, seq: int, prev: str) -> bytes:
+    """The canonical line (no newline) of generation record ``body`` at ``seq`` after ``prev``."""
+    record = GenerationRecord(
+        generation=body.generation,
+        params=body.params,
+        generator=body.generator,
+        commands=body.commands,
+        removed=body.removed,
+        rows=body.rows,
+        upgraded_from=body.upgraded_from,
+        seq=seq,
+        hash=sha256_hex(canonical_bytes(body)),
+        prev=prev,
+    )
+    return canonical_bytes(record)
 
 
 # A record's canonical line is its command's canonical body with the chain fields
@@ -111,8 +180,8 @@ class LogRecord(Command, frozen=True, kw_only=True, forbid_unknown_fields=True):
 # lists of strings, whose quotes are escaped. Splicing saves encoding every command
 # twice on write, and lets the reader recover the exact body bytes to hash without
 # rebuilding it.
-_ID_KEY = b',"id":'
-_TABLE_KEY = b',"table":'
+ID_KEY = b',"id":'
+TABLE_KEY = b',"table":'
 
 
 def _body_of_line(line: bytes, record: LogRecord) -> bytes:
@@ -124,9 +193,29 @@ def _body_of_line(line: bytes, record: LogRecord) -> bytes:
 
 _HEADER_DECODER = msgspec.json.Decoder(LogHeader)
 _RECORD_DECODER = msgspec.json.Decoder(LogRecord)
+_GENERATION_DECODER = msgspec.json.Decoder(GenerationRecord)
+_COMMAND_START = b'{"conflict":'
+"""Every canonical command line starts so (``conflict`` is its first key, always there)."""
+
+Record = LogRecord | GenerationRecord
 
 
-def _sha256(data: bytes) -> str:
+def decode_command(raw: bytes) -> LogRecord:
+    """A command line of a log verified before (no checks but its own decoding)."""
+    return _RECORD_DECODER.decode(raw)
+
+
+def _decode_line(body: bytes) -> Record:
+    """A line's record; msgspec errors propagate (a command's, for a line that is neither)."""
+    if body.startswith(_COMMAND_START):
+        return _RECORD_DECODER.decode(body)
+    try:
+        return _GENERATION_DECODER.decode(body)
+    except msgspec.MsgspecError:
+        return _RECORD_DECODER.decode(body)
+
+
+def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -139,12 +228,35 @@ class LogSummary:
     digest: str
     commands: int
     entities: Counter[str] = field(default_factory=Counter)
+    generations: list[GenerationRecord] = field(default_factory=list)
+    lines: int = 0
+    """Lines after the header: commands and generation records."""
+    unfinished: int = 0
+    """Command lines after the last generation record (format 2): an unfinished generation."""
+    finished_at: int = 0
+    """Byte offset just after the last generation record (after the header if none)."""
+
+    def check_finished(self) -> None:
+        """Refuse a format-2 log that ends inside a generation: it is not a state to apply."""
+        if self.header.format == FORMAT_1 or not self.unfinished:
+            return
+        done = len(self.generations)
+        raise LogCorruptError(
+            f"the log ends inside generation {done + 1}: {self.unfinished} command lines "
+            f"follow the last generation record (a crash while generating?); "
+            f"`seedctl log repair` cuts them off"
+            + (f" back to generation {done}" if done else "")
+            + ", or generate again",
+            path=str(self.path),
+            line=self.lines + 1,
+        )
 
 
 class LogReader:
     """Streams a log's commands, verifying every line as it goes.
 
-    Iterate once; each item is ``(record, command)``. Any fault raises
+    Iterate once; each item is ``(record, command)``; generation records are checked
+    and collected in :attr:`generations`, not handed out. Any fault raises
     :class:`LogCorruptError` naming the file and line. After a complete iteration
     :meth:`summary` holds the digest and counts.
     """
@@ -169,7 +281,11 @@ class LogReader:
         self._head_line = self.header_line
         self._done = False
         self._commands = 0
+        self._lines = 0
+        self._unfinished = 0
+        self._finished_at = len(first)
         self._entities: Counter[str] = Counter()
+        self.generations: list[GenerationRecord] = []
 
     def __enter__(self) -> LogReader:
         return self
@@ -182,29 +298,41 @@ class LogReader:
 
     def __iter__(self) -> Iterator[tuple[LogRecord, Command]]:
         prev_line = self._head_line
-        for record, raw in read_records(self._file, self.path, line_no=2, prev_line=prev_line):
+        at = self._finished_at
+        for record, raw in read_records(
+            self._file, self.path, line_no=2, prev_line=prev_line, format=self.header.format
+        ):
             prev_line = raw[:-1]
+            at += len(raw)
+            self._lines += 1
+            if isinstance(record, GenerationRecord):
+                _check_generation_number(record, len(self.generations), self.path)
+                self.generations.append(record)
+                self._unfinished = 0
+                self._finished_at = at
+                continue
             self._commands += 1
+            self._unfinished += 1
             self._entities[record.entity] += 1
             yield record, record
         self._head_line = prev_line
         self._done = True
 
-    def reread(self, digest: str, commands: int | None = None) -> Iterator[LogRecord]:
-        """Stream a log already verified whole, whose digest was ``digest``.
+    def reread(self, digest: str, lines: int | None = None) -> Iterator[LogRecord]:
+        """Stream the commands of a log already verified whole, whose digest was ``digest``.
 
         Checks the chain and, at the end, the digest, but not each line's content
         hash: a chain that ends in the same digest proves every line is byte for
         byte the one verified before. Each record is held back until the next line
         (or the digest) vouches for it, so a line changed in between is reported
-        before it is ever handed out. With ``commands`` (how many command lines the
-        verification saw) it stops after that many: lines appended since were never
-        verified, so they are never read here (the next verification takes them).
+        before it is ever handed out. With ``lines`` (how many lines after the header
+        the verification saw) it stops after that many: lines appended since were
+        never verified, so they are never read here (the next verification takes them).
         """
         prev_line = self._head_line
         held: LogRecord | None = None
         line_no = 1
-        while commands is None or line_no - 1 < commands:
+        while lines is None or line_no - 1 < lines:
             raw = self._file.readline(MAX_LINE_BYTES + 1)
             if not raw:
                 break
@@ -212,15 +340,18 @@ class LogReader:
             if not raw.endswith(b"\n") or not raw.startswith(b"{"):
                 raise self._changed(line_no)
             try:
-                record = _RECORD_DECODER.decode(raw)
+                record = _decode_line(raw[:-1])
             except msgspec.MsgspecError:
                 raise self._changed(line_no) from None
-            if record.seq != line_no - 1 or record.prev != _sha256(prev_line):
+            if record.seq != line_no - 1 or record.prev != sha256_hex(prev_line):
                 raise self._changed(line_no)
             if held is not None:
                 yield held
-            held, prev_line = record, raw[:-1]
-        if _sha256(prev_line) != digest:
+                held = None
+            if isinstance(record, LogRecord):
+                held = record
+            prev_line = raw[:-1]
+        if sha256_hex(prev_line) != digest:
             raise self._changed(line_no)
         if held is not None:
             yield held
@@ -240,9 +371,22 @@ class LogReader:
         return LogSummary(
             path=self.path,
             header=self.header,
-            digest=_sha256(self._head_line),
+            digest=sha256_hex(self._head_line),
             commands=self._commands,
             entities=self._entities,
+            generations=self.generations,
+            lines=self._lines,
+            unfinished=self._unfinished,
+            finished_at=self._finished_at,
+        )
+
+
+def _check_generation_number(record: GenerationRecord, before: int, path: Path) -> None:
+    if record.generation != before + 1:
+        raise LogCorruptError(
+            f"generation record numbers generation {record.generation}, expected {before + 1}",
+            path=str(path),
+            line=record.seq + 1,
         )
 
 
@@ -296,9 +440,10 @@ def _parse_header(raw: bytes, path: Path) -> LogHeader:
         raise torn
     if not isinstance(loose, dict) or "format" not in loose:
         raise LogError("not a seedctl log (line 1 has no format field)", **where)  # type: ignore[arg-type]
-    if loose["format"] != LOG_FORMAT:
+    if loose["format"] not in FORMATS:
         raise LogError(
-            f"unsupported log format {loose['format']!r}; this seedctl reads {LOG_FORMAT!r}",
+            f"unsupported log format {loose['format']!r}; this seedctl reads "
+            + " and ".join(repr(f) for f in FORMATS),
             **where,  # type: ignore[arg-type]
         )
     try:
@@ -311,15 +456,23 @@ def _parse_header(raw: bytes, path: Path) -> LogHeader:
 
 
 def read_records(
-    file: IO[bytes], path: Path, *, line_no: int, prev_line: bytes, end: int | None = None
-) -> Iterator[tuple[LogRecord, bytes]]:
+    file: IO[bytes],
+    path: Path,
+    *,
+    line_no: int,
+    prev_line: bytes,
+    end: int | None = None,
+    format: str = LOG_FORMAT,
+) -> Iterator[tuple[Record, bytes]]:
     """Verify and yield each record from ``file``'s position, with its raw line.
 
     The line there is number ``line_no`` and ``prev_line`` is the one before it (no
     newline). Stops at offset ``end`` (a line start) or the end of the file, so that
-    several processes can each verify one run of lines of a large log.
+    several processes can each verify one run of lines of a large log. ``format`` is
+    the header's: format 1 holds upserts only.
     """
     at = file.tell()
+    v1 = format == FORMAT_1
     while end is None or at < end:
         raw = file.readline(MAX_LINE_BYTES + 1)
         if not raw:
@@ -333,9 +486,43 @@ def read_records(
             )
         at += len(raw)
         record = _parse_record(raw, line_no, prev_line, path)
+        if v1 and (
+            isinstance(record, GenerationRecord)
+            or record.op != "upsert"
+            or record.overrides is not msgspec.UNSET
+        ):
+            raise LogCorruptError(
+                f"not a valid command: {FORMAT_1} holds upserts only, without overrides",
+                path=str(path),
+                line=line_no,
+            )
         yield record, raw
         prev_line = raw[:-1]
         line_no += 1
+
+
+def last_generation(path: Path | str) -> GenerationRecord | None:
+    """The log's last generation record, or None (format 1, or none yet). Not verified:
+    read from the end where a finished log has it, else by a pass over the file."""
+    path = Path(path)
+    with _open_log(path) as f:
+        size = f.seek(0, os.SEEK_END)
+        if size:
+            last = line_before(f, size if _ends_with_newline(f, size) else size + 1)
+            with contextlib.suppress(msgspec.MsgspecError, ValueError, TypeError):
+                return _GENERATION_DECODER.decode(last)
+        f.seek(0)
+        found: GenerationRecord | None = None
+        for raw in f:
+            if raw.startswith(b'{"commands":'):
+                with contextlib.suppress(msgspec.MsgspecError, ValueError, TypeError):
+                    found = _GENERATION_DECODER.decode(raw)
+        return found
+
+
+def _ends_with_newline(f: IO[bytes], size: int) -> bool:
+    f.seek(size - 1)
+    return f.read(1) == b"\n"
 
 
 def line_before(file: IO[bytes], offset: int) -> bytes:
@@ -354,9 +541,9 @@ def line_before(file: IO[bytes], offset: int) -> bytes:
     return file.read(end - at)
 
 
-def _parse_record(raw: bytes, line_no: int, prev_line: bytes, path: Path) -> LogRecord:
-    """Check one command line (``raw``, with its newline) fully: JSON, seq, chain to
-    ``prev_line`` (the line before, without newline), canonical form, content hash."""
+def _parse_record(raw: bytes, line_no: int, prev_line: bytes, path: Path) -> Record:
+    """Check one line (``raw``, with its newline) fully: JSON, seq, chain to ``prev_line``
+    (the line before, without newline), canonical form, content hash."""
 
     def fail(message: str) -> LogCorruptError:
         return LogCorruptError(message, path=str(path), line=line_no)
@@ -368,20 +555,26 @@ def _parse_record(raw: bytes, line_no: int, prev_line: bytes, path: Path) -> Log
         )
     body = raw[:-1]
     try:
-        record = _RECORD_DECODER.decode(body)
+        record = _decode_line(body)
     except msgspec.ValidationError as e:
         raise fail(f"not a valid command: {e}") from None
     except msgspec.DecodeError:
         raise fail("not valid JSON") from None
+    except (TypeError, ValueError) as e:  # the command's own checks (__post_init__)
+        raise fail(f"not a valid command: {e}") from None
     if record.seq != line_no - 1:
         raise fail(f"seq is {record.seq}, expected {line_no - 1} (lines reordered or removed?)")
-    if record.prev != _sha256(prev_line):
+    if record.prev != sha256_hex(prev_line):
         raise fail(f"chain broken: prev does not match line {line_no - 1} (edited or removed?)")
     if canonical_bytes(record) != body:
         raise fail("line is not in canonical form (edited?)")
-    # The line is canonical, so its body bytes are exactly the command's canonical
-    # encoding: hash those rather than building and encoding the command again.
-    if _sha256(_body_of_line(body, record)) != record.hash:
+    if isinstance(record, GenerationRecord):
+        content = canonical_bytes(record.body())
+    else:
+        # The line is canonical, so its body bytes are exactly the command's canonical
+        # encoding: hash those rather than building and encoding the command again.
+        content = _body_of_line(body, record)
+    if sha256_hex(content) != record.hash:
         raise fail("hash does not match the command's content (edited?)")
     return record
 
@@ -414,213 +607,61 @@ def file_sha256_soon(path: Path | str) -> Future[str]:
     return future
 
 
-def verify_log(path: Path | str) -> LogSummary:
-    """Read and check every line of a log; return its digest and counts. Read-only."""
+def verify_log(path: Path | str, *, finished: bool = True) -> LogSummary:
+    """Read and check every line of a log; return its digest and counts. Read-only.
+
+    ``finished``: a format-2 log must end with a generation record (see
+    :meth:`LogSummary.check_finished`).
+    """
     with LogReader(path) as reader:
         for _ in reader:
             pass
-        return reader.summary()
+        summary = reader.summary()
+    if finished:
+        summary.check_finished()
+    return summary
 
 
 @dataclass(frozen=True)
-class AppendResult:
-    """What :func:`append_commands` did: how many lines it added and the new digest."""
+class Repair:
+    """What :func:`repair_log` cut off: a torn last line, an unfinished generation's lines."""
 
-    path: Path
-    created: bool
-    added: int
-    skipped: int
-    total: int
-    digest: str
+    torn_bytes: int = 0
+    unfinished_lines: int = 0
+    unfinished_bytes: int = 0
 
-
-def append_commands(
-    path: Path | str, header: LogHeader, commands: Iterable[Command]
-) -> AppendResult:
-    """Write ``commands`` whose hash the log lacks, creating the log if needed.
-
-    Writes the file. A new log is written beside the target and renamed into place,
-    so a crash never leaves a half-made log under the real name. An existing log is
-    verified whole first, must be of the same scenario and tenant, and is appended
-    to; a crash there leaves at most one torn last line, which the reader reports.
-    """
-    return append_encoded(path, header, encode_batches(commands))
+    @property
+    def bytes_removed(self) -> int:
+        return self.torn_bytes + self.unfinished_bytes
 
 
-def append_encoded(
-    path: Path | str, header: LogHeader, batches: Iterable[EncodedBatch]
-) -> AppendResult:
-    """:func:`append_commands` for commands already encoded, e.g. by worker processes.
+def repair_log(path: Path | str) -> Repair:
+    """Cut what a crash mid-append leaves off the log: a torn last line, then (format 2)
+    the command lines of a generation that has no generation record yet.
 
-    Writes the file, exactly as ``append_commands`` of the same commands would.
+    Writes the file, but only ever removes the tail a crashed append wrote: every
+    complete generation is kept. The whole log is verified afterwards, also when
+    nothing was cut, so a log damaged in any other way is reported rather than passed.
     """
     path = Path(path)
-    if path.exists():
-        return _append_existing(path, header, batches)
-    return _write_new(path, header, batches)
-
-
-class EncodedBatch(NamedTuple):
-    """Commands encoded for the log and split where the chain fields go; not yet chained.
-
-    Encoding is most of a line's cost and needs no chain, so it can happen anywhere
-    (another process); only the chaining is sequential. Three plain buffers rather
-    than thousands of objects, so a batch crosses a process boundary cheaply.
-    ``digests`` holds each body's 32-byte SHA-256; ``heads`` and ``tails`` the
-    parts before and after ``"prev"``, ``"hash"`` already in, one a line (a
-    canonical body never holds a raw newline).
-    """
-
-    digests: bytes
-    heads: bytes
-    tails: bytes
-
-
-def encode_batch(commands: Iterable[Command]) -> EncodedBatch:
-    """Encode commands (a :class:`LogRecord` as its bare command) and split them for the chain."""
-    digests: list[bytes] = []
-    heads: list[bytes] = []
-    tails: list[bytes] = []
-    sha256 = hashlib.sha256
-    encode = canonical_bytes
-    for given in commands:
-        # Re-logging a record read from a log: hash its body, not its chain fields.
-        body = encode(given.command() if isinstance(given, LogRecord) else given)
-        digest = sha256(body).digest()
-        at_id = body.index(_ID_KEY) + 1
-        at_table = body.index(_TABLE_KEY, at_id) + 1
-        digests.append(digest)
-        heads.append(b'%s"hash":"%s",%s' % (body[:at_id], hexlify(digest), body[at_id:at_table]))
-        tails.append(body[at_table:])
-    return EncodedBatch(b"".join(digests), b"\n".join(heads), b"\n".join(tails))
-
-
-def encode_batches(
-    commands: Iterable[Command], size: int = _BATCH_SIZE
-) -> Generator[EncodedBatch, None, None]:
-    """:func:`encode_batch` over ``size`` commands at a time.
-
-    If ``commands`` fails, the commands it gave before are still handed on, so an
-    append keeps every complete line written before the failure.
-    """
-    pending: list[Command] = []
-    try:
-        for command in commands:
-            pending.append(command)
-            if len(pending) == size:
-                yield encode_batch(pending)
-                pending = []
-    except Exception:
-        if pending:
-            yield encode_batch(pending)
-        raise
-    if pending:
-        yield encode_batch(pending)
-
-
-def _write_new(path: Path, header: LogHeader, batches: Iterable[EncodedBatch]) -> AppendResult:
-    partial = path.with_name(path.name + ".partial")
-    head = canonical_bytes(header)
-    try:
-        with partial.open("wb", buffering=_WRITE_BUFFER) as out:
-            out.write(head + b"\n")
-            added, skipped, digest = _write_records(out, batches, set(), 0, _sha256(head))
-            out.flush()
-            os.fsync(out.fileno())
-        partial.replace(path)
-    except OSError as e:
-        # A full disk, a read-only file system: nothing half-made stays behind.
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        raise _write_error(e, path) from e
-    except BaseException:
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        raise
-    return AppendResult(path, True, added, skipped, added, digest)
-
-
-def _write_error(error: OSError, path: Path) -> LogError:
-    reason = error.strerror or str(error)
-    return LogError(f"cannot write the log: {reason}; nothing was written", path=str(path))
-
-
-def _append_existing(
-    path: Path, header: LogHeader, batches: Iterable[EncodedBatch]
-) -> AppendResult:
-    seen: set[bytes] = set()
-    with LogReader(path) as reader:
-        _check_compatible(reader.header, header, path)
-        for record, _ in reader:
-            seen.add(bytes.fromhex(record.hash))
-        summary = reader.summary()
-    size = path.stat().st_size
-    try:
-        with path.open("ab", buffering=_WRITE_BUFFER) as out:
-            added, skipped, digest = _write_records(
-                out, batches, seen, summary.commands, summary.digest
-            )
-            out.flush()
-            os.fsync(out.fileno())
-    except OSError as e:
-        # Cut back to the verified log, so a failed append leaves no torn line.
-        with contextlib.suppress(OSError), path.open("rb+") as f:
-            f.truncate(size)
-        raise _write_error(e, path) from e
-    return AppendResult(path, False, added, skipped, summary.commands + added, digest)
-
-
-def _check_compatible(existing: LogHeader, wanted: LogHeader, path: Path) -> None:
-    for name in ("scenario", "tenant"):
-        have, want = getattr(existing, name), getattr(wanted, name)
-        if have != want:
-            raise LogError(
-                f"log is for {name} {have!r}, not {want!r}; use another --log path",
-                path=str(path),
-                line=1,
-            )
-
-
-def _write_records(
-    out: IO[bytes], batches: Iterable[EncodedBatch], seen: set[bytes], seq: int, digest: str
-) -> tuple[int, int, str]:
-    """Chain and write the batches' commands whose digest is not in ``seen`` (updated).
-
-    ``seq`` and ``digest`` are those of the last line already in the log; returns how
-    many lines were added and skipped, and the new last line's digest.
-    """
-    added = skipped = 0
-    prev = digest.encode()
-    sha256 = hashlib.sha256
-    for digests, heads, tails in batches:
-        lines: list[bytes] = []
-        at = 0
-        for head, tail in zip(heads.split(b"\n"), tails.split(b"\n"), strict=True):
-            content = digests[at : at + 32]
-            at += 32
-            if content in seen:
-                skipped += 1
-                continue
-            seen.add(content)
-            seq += 1
-            line = b'%s"prev":"%s","seq":%d,%s' % (head, prev, seq, tail)
-            prev = hexlify(sha256(line).digest())
-            lines.append(line)
-        if lines:
-            added += len(lines)
-            lines.append(b"")
-            out.write(b"\n".join(lines))
-    return added, skipped, prev.decode()
+    torn = cut_torn_tail(path)
+    summary = verify_log(path, finished=False)
+    unfinished = Repair()
+    if summary.header.format != FORMAT_1 and summary.unfinished:
+        size = path.stat().st_size
+        truncate_log(path, summary.finished_at)
+        unfinished = Repair(0, summary.unfinished, size - summary.finished_at)
+        verify_log(path)
+    return Repair(torn, unfinished.unfinished_lines, unfinished.unfinished_bytes)
 
 
 def repair_torn_tail(path: Path | str) -> int:
-    """Cut a torn last line (a crash mid-append) off the log; return the bytes removed.
+    """:func:`repair_log`, returning the bytes it removed (the older interface)."""
+    return repair_log(path).bytes_removed
 
-    Writes the file, but only ever removes an incomplete final line: every complete
-    line is kept. The whole log is verified afterwards, also when nothing was cut,
-    so a log that is damaged in any other way is reported rather than passed.
-    """
-    path = Path(path)
+
+def cut_torn_tail(path: Path) -> int:
+    """Cut an incomplete final line off ``path``; return the bytes removed. Writes the file."""
     with _open_log(path, "rb+") as f:
         data_len = f.seek(0, os.SEEK_END)
         cut = data_len
@@ -631,8 +672,15 @@ def repair_torn_tail(path: Path | str) -> int:
                 f.truncate(cut)
                 f.flush()
                 os.fsync(f.fileno())
-    verify_log(path)
     return data_len - cut
+
+
+def truncate_log(path: Path, size: int) -> None:
+    """Cut ``path`` back to ``size`` bytes, durably. Writes the file."""
+    with _open_log(path, "rb+") as f:
+        f.truncate(size)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _last_line_start(f: IO[bytes], end: int, path: Path) -> int:

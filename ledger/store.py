@@ -2,7 +2,8 @@
 
 ``applied`` holds one row per applied command per tenant: its content hash, where
 it came from (seq, run), what it touched (table, row id), what happened
-(inserted, updated, unchanged) and the row's image before and after. Target rows
+(inserted, updated, unchanged, or deleted by a generation that no longer makes the
+row) and the row's image before and after. Target rows
 and their ``applied`` rows are written in one transaction by the applier; that
 is the whole resume story. Everything here runs inside the caller's transaction.
 """
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 LEDGER_SCHEMA = "seedctl"
-LEDGER_SCHEMA_VERSION = 4
+LEDGER_SCHEMA_VERSION = 5
 
 # From version N to N + 1. Each statement is idempotent, so a migration interrupted
 # half way simply runs again; the version row moves in the same transaction.
@@ -63,6 +64,17 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # Version 4 records the real primary key of rows not keyed by the command id (a
     # serial or identity id, a composite key); NULL where row_id is the key.
     3: ("ALTER TABLE seedctl.applied ADD COLUMN IF NOT EXISTS row_key jsonb",),
+    # Version 5 records deletes (a generation that no longer makes a row): outcome
+    # 'deleted', the row's image in before, no after.
+    4: (
+        "ALTER TABLE seedctl.applied ALTER COLUMN after DROP NOT NULL",
+        "ALTER TABLE seedctl.applied DROP CONSTRAINT IF EXISTS applied_outcome",
+        "ALTER TABLE seedctl.applied ADD CONSTRAINT applied_outcome CHECK (outcome IN "
+        "('inserted', 'updated', 'unchanged', 'deleted'))",
+        "ALTER TABLE seedctl.applied DROP CONSTRAINT IF EXISTS applied_after",
+        "ALTER TABLE seedctl.applied ADD CONSTRAINT applied_after CHECK "
+        "(after IS NOT NULL OR outcome = 'deleted')",
+    ),
 }
 ENVIRONMENTS = ("development", "staging", "production")
 
@@ -120,7 +132,8 @@ applied = sa.Table(
     sa.Column("run_id", UUID(as_uuid=True), nullable=False),
     sa.Column("outcome", sa.Text, nullable=False),
     sa.Column("before", JSONB),
-    sa.Column("after", JSONB, nullable=False),
+    # NULL only for 'deleted': the row is gone (before holds its image, if it was there).
+    sa.Column("after", JSONB),
     # now(), the batch transaction's start, not clock_timestamp(): every row of a batch
     # shares it, so (applied_at, seq) orders entries exactly as they were applied, which
     # revert relies on to delete children before their parents.
@@ -130,7 +143,12 @@ applied = sa.Table(
         nullable=False,
         server_default=sa.text("now()"),
     ),
-    sa.CheckConstraint("outcome IN ('inserted', 'updated', 'unchanged')", name="applied_outcome"),
+    sa.CheckConstraint(
+        "outcome IN ('inserted', 'updated', 'unchanged', 'deleted')", name="applied_outcome"
+    ),
+    # Every write has an after-image; apply's upsert relies on this to refuse a row it
+    # did not write (see batch_sql).
+    sa.CheckConstraint("after IS NOT NULL OR outcome = 'deleted'", name="applied_after"),
     # Revert's per-page lookups need all three columns: on row_id alone the planner
     # may take applied_run instead and read the whole run per page (measured: 4x slower).
     sa.Index("applied_row", "tenant", "table_name", "row_id"),

@@ -211,7 +211,7 @@ def test_unknown_column_is_refused_with_its_line(database_url: str, tmp_path: Pa
         conflict=("slug",),
     )
     append_commands(log, header, [bad])
-    with pytest.raises(UnknownNameError, match=r"mini\.log:5: unknown column mini_orgs\.evil"):
+    with pytest.raises(UnknownNameError, match=r"mini\.log:6: unknown column mini_orgs\.evil"):
         apply_log(log, database_url=database_url, create_schema=True)
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT to_regclass('mini_orgs')").fetchone() == (None,)

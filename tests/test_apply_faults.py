@@ -52,7 +52,8 @@ def test_writers_never_hang_on_a_session_that_holds_a_row_and_waits_for_the_tena
     # its sibling writer, which then waits on this session in PostgreSQL while the run's
     # session waits on the sibling in seedctl, where no deadlock detector looks.
     with LogReader(log) as reader:
-        second = [r.id for r, _ in reader if 2820 + 100 < r.seq <= 2820 + 200]
+        # The second generation starts after the first's 2820 commands and its record.
+        second = [r.id for r, _ in reader if 2821 + 100 < r.seq <= 2821 + 200]
     holder = psycopg.connect(database_url)
     locked = holder.execute(
         "SELECT id FROM check_ins WHERE id = ANY(%s::uuid[]) FOR UPDATE", (second,)
@@ -109,7 +110,7 @@ def test_a_row_lock_held_past_the_retry_window_is_exit_6_not_a_traceback(
     assert "Traceback" not in stderr
     errors = _failures(stderr)
     assert errors == [
-        "table check_ins, batch starting at log seq 2821: a lock stayed held by another "
+        "table check_ins, batch starting at log seq 2822: a lock stayed held by another "
         "session for 1s (--retry-for), so seedctl gave up: canceling statement due to lock "
         "timeout. Every batch committed before stays; run again to resume."
     ]
@@ -179,7 +180,7 @@ def test_an_unverified_line_appended_during_a_run_is_never_written(
             b'"id":"11111111-1111-1111-1111-111111111111","insert_only":[],'
             b'"key":{"slug":"x"},"op":"upsert","prev":"'
             + hashlib.sha256(last).hexdigest().encode()
-            + b'","seq":2821,"table":"organizations","values":{}}\n'
+            + b'","seq":2822,"table":"organizations","values":{}}\n'
         )
         with log.open("ab") as f:
             f.write(line)
@@ -198,4 +199,4 @@ def test_an_unverified_line_appended_during_a_run_is_never_written(
     assert row == (0,)
     with pytest.raises(LogCorruptError) as caught:
         apply_log(log, database_url=database_url, create_schema=True)
-    assert (caught.value.line, caught.value.exit_code) == (2822, 3)
+    assert (caught.value.line, caught.value.exit_code) == (2823, 3)

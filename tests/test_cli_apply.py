@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 from seedctl.engine.apply import apply_log
 from seedctl.engine.db import describe
+from seedctl.engine.generation import today_in_london
 from seedctl.engine.scenarios import get_scenario
 from seedctl.engine.target import create_target_schema
 from seedctl.ledger import verify_log
@@ -86,10 +87,10 @@ def test_apply_prints_the_summary_table_and_the_run_line(
     assert lines[0] == f"apply L -> {describe(database_url)}"
     rows = table_rows(result.stdout)
     assert rows["entity"] == [
-        "commands", "before", "inserted", "updated", "unchanged", "skipped", "rows",
+        "commands", "before", "inserted", "updated", "unchanged", "deleted", "skipped", "rows",
     ]  # fmt: skip
-    assert rows["user"] == ["200", "0", "200", "0", "0", "0", "200"]
-    assert rows["check_in"] == ["654", "0", "654", "0", "0", "0", "654"]
+    assert rows["user"] == ["200", "0", "200", "0", "0", "0", "0", "200"]
+    assert rows["check_in"] == ["654", "0", "654", "0", "0", "0", "0", "654"]
     assert list(rows)[1:] == list(get_scenario("okr-demo").entity_tables)
     digest = verify_log(tmp_path / "L").digest
     assert re.fullmatch(
@@ -143,7 +144,7 @@ def test_apply_json_is_one_object(seedctl_env: dict[str, str], tmp_path: Path) -
     assert out["entities"]["user"] == {
         "commands": 200, "already": 0, "inserted": 200, "updated": 0, "unchanged": 0,
         "skipped": 0, "expected_rows": 200, "found_rows": 200, "drift_overwritten": 0,
-        "drift_skipped": 0,
+        "drift_skipped": 0, "deleted": 0, "absent": 0, "kept": 0,
     }  # fmt: skip
     assert sum(e["commands"] for e in out["entities"].values()) == COMMANDS
 
@@ -161,8 +162,10 @@ def test_apply_without_log_generates_the_default_log(
     default_log = Path(seedctl_env["SEEDCTL_HOME"]) / "logs" / "okr-demo.log"
     missing = seedctl("apply", env=seedctl_env, cwd=tmp_path)
     assert missing.returncode == 10
+    today = today_in_london().isoformat()
     assert missing.stdout == (
-        f"generated okr-demo into {default_log}: {COMMANDS} new commands, 0 already there\n"
+        f"generated okr-demo into {default_log}: as_of={today}, scale=1: generation 1, "
+        f"{COMMANDS} new commands, 0 rows removed, 0 already there\n"
     )
     assert missing.stderr.startswith(
         target_line(database_url)
@@ -176,10 +179,9 @@ def test_apply_without_log_generates_the_default_log(
 
     applied = seedctl("apply", "--create-schema", env=seedctl_env, cwd=tmp_path)
     assert applied.returncode == 0, applied.stderr
-    assert re.match(
-        rf"generated okr-demo into {re.escape(str(default_log))}: \d+ new commands, "
-        r"\d+ already there\n",
-        applied.stdout,
+    assert applied.stdout.startswith(
+        f"generated okr-demo into {default_log}: as_of={today} (kept from the log), "
+        f"scale=1 (kept from the log): no change ({COMMANDS} commands already there)\n"
     )
     assert applied.stdout.splitlines()[-1].startswith("run ")
     assert scalar(database_url, "SELECT count(*) FROM users") == 200
@@ -211,7 +213,7 @@ def test_torn_log_exits_3_with_path_and_line(
     result = seedctl("apply", "--log", "L", "--create-schema", env=seedctl_env, cwd=tmp_path)
     assert (result.returncode, result.stdout) == (3, "")
     assert result.stderr == target_line(database_url) + (
-        f"error: L:{COMMANDS + 1}: last line is torn: the file ends mid-line "
+        f"error: L:{COMMANDS + 2}: last line is torn: the file ends mid-line "
         "(a crash while writing?); `seedctl log repair` cuts it off\n"
     )
     assert not ledger_exists(database_url)

@@ -106,7 +106,7 @@ CASES: list[tuple[Setup, int, str, dict[str, object]]] = [
     (usage, 2, "NoSuchOption", {}),
     (bad_date, 2, "ConfigError", {}),
     (missing_log, 3, "LogError", {"log": "nope.jsonl"}),
-    (torn_log, 3, "LogCorruptError", {"log": "L:2821"}),
+    (torn_log, 3, "LogCorruptError", {"log": "L:2822"}),
     (unreachable, 4, "DatabaseUnavailableError", {}),
     (collision, 5, "CollisionError", {"table": "organizations"}),
     (production, 7, "ProductionGuardError", {}),

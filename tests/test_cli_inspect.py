@@ -186,11 +186,11 @@ def test_plan_writes_the_report_and_nothing_else(
     result = seedctl("plan", "--log", "L", "--report", "out/R.md", env=seedctl_env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (
-        f"{COMMANDS} commands pending in 12 batches; apply would write {COMMANDS} rows; "
-        "nothing was written to the database\n"
+        f"{COMMANDS} commands pending in 12 batches; apply would write {COMMANDS} rows and "
+        "remove 0; nothing was written to the database\n"
     ) in result.stdout
     assert result.stdout.endswith("report written to out/R.md\n")
-    assert table_rows(result.stdout)["user"] == ["200", "0", "200", "200", "0", "0", "0", "1"]
+    assert table_rows(result.stdout)["user"] == ["200", "0", "200", "200", "0", "0", "0", "0", "1"]
     assert (tmp_path / "out" / "R.md").read_text().startswith("# Seed dry run report\n")
     assert not ledger_exists(database_url)
     assert scalar(database_url, "SELECT to_regclass('public.users') IS NULL") is True

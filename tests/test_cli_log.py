@@ -78,6 +78,18 @@ def test_log_verify_json_is_one_object(log: Path) -> None:
         "tenant": "puzzel-cx-demo",
         "params": HEADER.params,
         "generator": HEADER.generator,
+        "format": "seedctl-log/2",
+        "generations": [
+            {
+                "generation": 1,
+                "params": HEADER.params,
+                "generator": HEADER.generator,
+                "commands": 4,
+                "removed": 0,
+                "rows": 4,
+                "line": 6,
+            }
+        ],
     }
 
 
@@ -136,12 +148,17 @@ FAULTS: list[tuple[Callable[[Path], None], int, str]] = [
     (edit_and_rehash, 4, "chain broken: prev does not match line 3 (edited or removed?)"),
     (
         tear,
-        5,
+        6,
         "last line is torn: the file ends mid-line (a crash while writing?); "
         "`seedctl log repair` cuts it off",
     ),
     (bad_hash, 2, "hash does not match the command's content (edited?)"),
-    (wrong_format, 1, "unsupported log format 'seedctl-log/9'; this seedctl reads 'seedctl-log/1'"),
+    (
+        wrong_format,
+        1,
+        "unsupported log format 'seedctl-log/9'; this seedctl reads 'seedctl-log/1' and "
+        "'seedctl-log/2'",
+    ),
     (plain_text, 1, "not a seedctl log (line 1 is not JSON)"),
     (empty, 1, "empty file, not a seedctl log"),
     (remove_line, 4, "seq is 4, expected 3 (lines reordered or removed?)"),
@@ -191,27 +208,43 @@ def test_debug_shows_the_traceback(log: Path) -> None:
     assert result.stderr.endswith(f"error: {LOG}:1: empty file, not a seedctl log\n")
 
 
+def two_generations(path: Path) -> bytes:
+    """Rewrite ``path`` as a log of two generations; return the bytes of the first."""
+    path.unlink()
+    first, second = sample_commands()[:2], sample_commands()[2:]
+    append_commands(path, HEADER, first)
+    good = path.read_bytes()
+    append_commands(path, HEADER, second)
+    return good
+
+
 def test_log_repair_cuts_a_torn_tail(log: Path) -> None:
-    """``log repair`` cuts a torn last line, says how much, and the log verifies again."""
-    good = b"".join(line + b"\n" for line in lines(log)[:-1])
+    """``log repair`` cuts a torn last line and the lines of the generation it was in, says
+    how much, and the log verifies again with the generations before."""
+    good = two_generations(log)
     tear(log)
-    torn_size = log.stat().st_size
     result = seedctl("log", "repair", LOG, cwd=log.parent)
     assert result.returncode == 0, result.stderr
-    removed = torn_size - len(good)
-    assert result.stdout == f"{LOG}: cut a torn last line of {removed} bytes; the log verifies.\n"
+    assert result.stdout.startswith(f"{LOG}: cut a torn last line of ")
+    assert "; cut 2 lines of an unfinished generation (" in result.stdout
+    assert result.stdout.endswith(" bytes); the log verifies.\n")
     assert log.read_bytes() == good
-    assert verify_log(log).commands == 3
+    assert verify_log(log).commands == 2
 
 
 def test_log_repair_json(log: Path) -> None:
-    """``log repair --json`` prints the bytes removed as one JSON object."""
+    """``log repair --json`` prints the bytes removed and the lines of the unfinished
+    generation as one JSON object."""
+    good = two_generations(log)
+    size = log.stat().st_size
     tear(log)
     result = seedctl("log", "repair", "--json", LOG, cwd=log.parent)
     assert result.returncode == 0, result.stderr
-    removed = json.loads(result.stdout)["bytes_removed"]
-    assert removed > 0
-    assert json.loads(result.stdout) == {"path": LOG, "bytes_removed": removed}
+    assert json.loads(result.stdout) == {
+        "path": LOG,
+        "bytes_removed": size - 40 - len(good),
+        "unfinished_lines": 2,
+    }
 
 
 def test_log_repair_of_a_good_log(log: Path) -> None:

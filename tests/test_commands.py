@@ -84,6 +84,8 @@ def reference_body(command: Command) -> dict[str, Any]:
     }
     if command.refs:
         body["values_from"] = {c: {"entity": r.entity, "id": r.id} for c, r in command.refs.items()}
+    if isinstance(command.overrides, str):
+        body["overrides"] = command.overrides
     return body
 
 
@@ -173,8 +175,9 @@ def test_values_insertion_order_does_not_matter(command: Command) -> None:
 def test_hash_is_sha256_of_the_documented_json(command: Command) -> None:
     """Canonical bytes are exactly json.dumps(sort_keys, compact, ensure_ascii=False) in UTF-8."""
     body = reference_body(command)
-    documented = set(Command.__struct_fields__) - {"values_from"}
-    assert set(body) - {"values_from"} == documented, "a new Command field: update the docs"
+    optional = {"values_from", "overrides"}
+    documented = set(Command.__struct_fields__) - optional
+    assert set(body) - optional == documented, "a new Command field: update the docs"
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonical_bytes(command) == text.encode()
     assert command_hash(command) == reference_hash(body)

@@ -19,14 +19,8 @@ from seedctl.engine.generation.workers import encoded_in_workers, worker_count
 from seedctl.engine.scenarios import PartedScenario, ScenarioParams
 from seedctl.engine.scenarios.okr_demo import OKR_DEMO
 from seedctl.ledger import Command, SeedctlError
-from seedctl.ledger.logfile import (
-    LogHeader,
-    append_commands,
-    append_encoded,
-    encode_batch,
-    encode_batches,
-    verify_log,
-)
+from seedctl.ledger.logfile import LogHeader, verify_log
+from seedctl.ledger.logwrite import append_commands, append_encoded, encode_batch, encode_batches
 
 SEED = "puzzel-cx-demo-seed-2025"
 AS_OF = dt.date(2026, 1, 15)
@@ -130,19 +124,21 @@ HEADER = LogHeader(scenario="failing", tenant="acme", params={"scale": 1}, gener
 
 
 def test_a_worker_error_is_raised_after_the_lines_before_it(tmp_path: Path) -> None:
-    """A part failing in a worker raises its own error in the parent; the lines before it stay."""
+    """A part failing in a worker raises its own error in the parent, and the append is cut
+    back: the log is as it was, in workers as in one process."""
     scenario = _Failing()
     assert isinstance(scenario, PartedScenario)
     in_process, in_workers = tmp_path / "in-process.jsonl", tmp_path / "in-workers.jsonl"
     for path in (in_process, in_workers):
         append_commands(path, HEADER, [])
+    before = in_workers.read_bytes()
     with pytest.raises(ValueError, match="part failed"):
         append_commands(in_process, HEADER, scenario.generate(params(1)))
     with pytest.raises(ValueError, match="part failed") as raised:
         append_encoded(in_workers, HEADER, encoded_in_workers(scenario, params(1), 2))
     assert any("generate worker" in note for note in raised.value.__notes__)
-    assert verify_log(in_workers).commands == 6
-    assert in_workers.read_bytes() == in_process.read_bytes()
+    assert verify_log(in_workers).commands == 0
+    assert in_workers.read_bytes() == in_process.read_bytes() == before
 
 
 def test_a_failed_new_log_through_workers_is_not_created(tmp_path: Path) -> None:
@@ -162,9 +158,10 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> None:
     """A worker killed mid-part (here: it exits) stops the run with an error naming its exit."""
     path = tmp_path / "log.jsonl"
     append_commands(path, HEADER, [])
+    before = path.read_bytes()
     with pytest.raises(SeedctlError, match="exit code 3"):
         append_encoded(path, HEADER, encoded_in_workers(_Dying(), params(1), 2))
-    assert verify_log(path).commands == 2
+    assert path.read_bytes() == before
 
 
 def _children(pid: int) -> list[int]:

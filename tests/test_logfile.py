@@ -33,7 +33,13 @@ from seedctl.ledger import (
     verify_log,
 )
 from seedctl.ledger.ids import NaturalKey, organization_key, team_key, user_key, workspace_key
-from seedctl.ledger.logfile import file_sha256, file_sha256_soon, line_before, read_records
+from seedctl.ledger.logfile import (
+    file_sha256,
+    file_sha256_soon,
+    line_before,
+    read_records,
+    repair_log,
+)
 
 from tests.test_commands import commands
 
@@ -187,13 +193,17 @@ def test_append_verify_round_trip(first: list[Command], second: list[Command]) -
         assert (after.digest != created.digest) == bool(new)
 
 
-def test_empty_log_digest_is_the_header_hash(tmp_path: Path) -> None:
-    """A log with no commands verifies, and its digest is the SHA-256 of the header line."""
+def test_empty_log_digest_is_the_generation_record_hash(tmp_path: Path) -> None:
+    """A log with no commands holds its header and one generation record, and its digest is
+    the SHA-256 of that record's line, which chains to the header."""
     path = tmp_path / "seed.log"
     result = append_commands(path, HEADER, [])
     summary = verify_log(path)
+    header, record = lines(path)
     assert summary.commands == 0
-    assert summary.digest == result.digest == sha256(lines(path)[0])
+    assert summary.digest == result.digest == sha256(record)
+    assert json.loads(record)["prev"] == sha256(header)
+    assert [(g.generation, g.commands, g.rows) for g in summary.generations] == [(1, 0, 0)]
 
 
 def test_the_header_is_never_rewritten(log: Path) -> None:
@@ -223,8 +233,10 @@ def test_failed_generation_leaves_no_log(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-def test_failed_append_keeps_complete_lines(log: Path) -> None:
-    """A generator failing mid-append leaves the log valid, with the lines written before it."""
+def test_failed_append_leaves_the_log_as_it_was(log: Path) -> None:
+    """A generator failing mid-append leaves the log byte for byte as it was: half a
+    generation is no state to keep."""
+    before = log.read_bytes()
     extra = Command(
         op="upsert",
         entity="cycle",
@@ -241,7 +253,8 @@ def test_failed_append_keeps_complete_lines(log: Path) -> None:
 
     with pytest.raises(RuntimeError, match="generator failed"):
         append_commands(log, HEADER, failing())
-    assert verify_log(log).commands == 5
+    assert log.read_bytes() == before
+    assert verify_log(log).commands == 4
 
 
 # Faults.
@@ -284,11 +297,23 @@ def test_reformatted_header_is_reported(log: Path) -> None:
 
 
 def test_edited_last_line_value_is_reported(log: Path) -> None:
-    """Changing a value on the last line, where no later prev covers it, fails its hash."""
+    """Changing a value on the last line (the generation record), where no later prev covers
+    it, fails its hash."""
     content = lines(log)
-    content[-1] = content[-1].replace(b"Enterprise Sales", b"Enterprise Sails")
+    content[-1] = content[-1].replace(b'"rows":4', b'"rows":5')
     write_lines(log, content)
-    assert_fault(log, LogCorruptError, 5, "hash does not match the command's content (edited?)")
+    assert_fault(log, LogCorruptError, 6, "hash does not match the command's content (edited?)")
+
+
+def test_edited_last_command_is_reported_by_the_generation_record(log: Path) -> None:
+    """The last command line, value edited and hash recomputed, breaks the chain at the
+    generation record that follows it."""
+    content = lines(log)
+    record = json.loads(content[-2])
+    record["values"]["name"] = "Forged"
+    content[-2] = canonical(rehash(record))
+    write_lines(log, content)
+    assert_fault(log, LogCorruptError, 6, "chain broken: prev does not match line 5")
 
 
 def test_reformatted_last_line_is_reported(log: Path) -> None:
@@ -296,7 +321,7 @@ def test_reformatted_last_line_is_reported(log: Path) -> None:
     content = lines(log)
     content[-1] = json.dumps(json.loads(content[-1])).encode()
     write_lines(log, content)
-    assert_fault(log, LogCorruptError, 5, "line is not in canonical form (edited?)")
+    assert_fault(log, LogCorruptError, 6, "line is not in canonical form (edited?)")
 
 
 def test_reordered_keys_on_the_last_line_are_reported(log: Path) -> None:
@@ -305,7 +330,7 @@ def test_reordered_keys_on_the_last_line_are_reported(log: Path) -> None:
     record = json.loads(content[-1])
     content[-1] = json.dumps(dict(reversed(record.items())), separators=(",", ":")).encode()
     write_lines(log, content)
-    assert_fault(log, LogCorruptError, 5, "line is not in canonical form (edited?)")
+    assert_fault(log, LogCorruptError, 6, "line is not in canonical form (edited?)")
 
 
 def test_forged_last_line_changes_the_digest(log: Path) -> None:
@@ -313,7 +338,7 @@ def test_forged_last_line_changes_the_digest(log: Path) -> None:
     digest = verify_log(log).digest
     content = lines(log)
     record = json.loads(content[-1])
-    record["values"]["name"] = "Forged"
+    record["rows"] = 40
     content[-1] = canonical(rehash(record))
     write_lines(log, content)
     assert verify_log(log).digest != digest
@@ -366,20 +391,46 @@ def test_blank_line_is_reported(log: Path) -> None:
 
 
 @pytest.mark.parametrize("keep", [1, 0.5, -1], ids=["one byte", "half", "all but newline"])
-def test_torn_last_line_is_reported_and_repaired(log: Path, keep: float) -> None:
-    """A file cut mid-line is torn at its last line; repair cuts only that and verifies."""
+def test_torn_last_line_is_reported_and_repaired(tmp_path: Path, keep: float) -> None:
+    """A file cut mid-line in its second generation is torn at its last line; repair cuts
+    that and the second generation's complete lines, keeps the first, and verifies."""
+    log = tmp_path / "seed.log"
+    first, second = sample_commands()[:2], sample_commands()[2:]
+    append_commands(log, HEADER, first)
+    good = log.read_bytes()
+    append_commands(log, HEADER, second)
     content = lines(log)
-    good = b"".join(line + b"\n" for line in content[:-1])
-    last = content[-1]
+    last = content[-2]  # the second generation's last command
     part = last[: int(len(last) * keep)] if keep != -1 else last
-    log.write_bytes(good + part)
-    assert_fault(log, LogCorruptError, 5, TORN_LINE)
+    log.write_bytes(b"".join(line + b"\n" for line in content[:-2]) + part)
+    assert_fault(log, LogCorruptError, 6, TORN_LINE)
 
-    assert repair_torn_tail(log) == len(part)
+    done = repair_log(log)
+    assert (done.torn_bytes, done.unfinished_lines) == (len(part), 1)
     assert log.read_bytes() == good
     summary = verify_log(log)
-    assert summary.commands == 3
-    assert summary.digest == sha256(content[-2])
+    assert summary.commands == 2
+    assert summary.digest == sha256(lines(log)[-1])
+
+
+def test_unfinished_generation_is_refused_then_repaired(tmp_path: Path) -> None:
+    """Complete command lines after the last generation record (a crash before the record
+    was written) are an unfinished generation: verify refuses the log, repair cuts them."""
+    log = tmp_path / "seed.log"
+    append_commands(log, HEADER, sample_commands()[:2])
+    good = log.read_bytes()
+    append_commands(log, HEADER, sample_commands()[2:])
+    write_lines(log, lines(log)[:-1])  # the second generation's record never made it
+    assert_fault(
+        log,
+        LogCorruptError,
+        6,
+        "the log ends inside generation 2: 2 command lines follow the last generation record",
+        "`seedctl log repair` cuts them off back to generation 1",
+    )
+    done = repair_log(log)
+    assert (done.torn_bytes, done.unfinished_lines) == (0, 2)
+    assert log.read_bytes() == good
 
 
 def test_repair_of_a_good_log_changes_nothing(log: Path) -> None:
@@ -419,17 +470,18 @@ def test_repair_of_missing_file_or_directory_is_a_log_error(tmp_path: Path, name
 
 
 def test_wrong_format_version_is_refused(log: Path) -> None:
-    """A header of another format version is refused on line 1, naming both versions."""
+    """A header of another format version is refused on line 1, naming the versions read."""
     content = lines(log)
     header = json.loads(content[0])
-    header["format"] = "seedctl-log/2"
+    header["format"] = "seedctl-log/3"
     content[0] = canonical(header)
     write_lines(log, content)
     assert_fault(
         log,
         LogError,
         1,
-        "unsupported log format 'seedctl-log/2'; this seedctl reads 'seedctl-log/1'",
+        "unsupported log format 'seedctl-log/3'; this seedctl reads 'seedctl-log/1' and "
+        "'seedctl-log/2'",
     )
 
 
@@ -498,13 +550,25 @@ def test_appending_to_a_foreign_log_is_refused(log: Path, field: str) -> None:
     assert log.read_bytes() == before
 
 
-def test_appending_to_a_damaged_log_is_refused(log: Path) -> None:
-    """A torn or edited log is verified first and never appended to."""
-    log.write_bytes(log.read_bytes()[:-5])
+def test_appending_to_an_edited_log_is_refused(log: Path) -> None:
+    """An edited log is verified first and never appended to."""
+    content = lines(log)
+    content[2] = content[2].replace(b'"name":"Founder"', b'"name":"Boss"')
+    write_lines(log, content)
     before = log.read_bytes()
-    with pytest.raises(LogCorruptError, match=r":5: last line is torn"):
+    with pytest.raises(LogCorruptError, match=r":3: hash does not match"):
         append_commands(log, HEADER, sample_commands())
     assert log.read_bytes() == before
+
+
+def test_appending_to_a_torn_log_cuts_the_unfinished_generation_first(log: Path) -> None:
+    """A crash mid-append leaves a torn line; the next append cuts back to the last complete
+    generation and writes the generation again, as it would have been."""
+    good = log.read_bytes()
+    log.write_bytes(good[:-5])  # the first generation's record, torn
+    result = append_commands(log, HEADER, sample_commands())
+    assert result.healed_lines == 5  # the torn record and the four commands before it
+    assert log.read_bytes() == good
 
 
 def test_summary_needs_a_complete_read(log: Path) -> None:
@@ -571,13 +635,13 @@ def test_reread_streams_a_verified_log_and_reports_a_line_changed_since(tmp_path
         assert [r.command() for r in reader.reread(digest)] == commands
 
     lines = path.read_bytes().splitlines(keepends=True)
-    lines[-1] = lines[-1].replace(b'"op":"upsert"', b'"op": "upsert"')  # edit the last line
+    lines[-2] = lines[-2].replace(b'"op":"upsert"', b'"op": "upsert"')  # the last command
     path.write_bytes(b"".join(lines))
     seen: list[object] = []
     with LogReader(path) as reader, pytest.raises(LogCorruptError) as info:
         seen.extend(reader.reread(digest))
     assert len(seen) == len(commands) - 1  # the edited line was never handed out
-    assert_changed(info.value, path, 5)
+    assert_changed(info.value, path, 6)  # where the chain shows it: the generation record
 
 
 def assert_changed(error: LogCorruptError, path: Path, line: int) -> None:
@@ -695,7 +759,7 @@ def test_repair_cuts_a_torn_line_of_any_length(log: Path, length: int) -> None:
     wherever the newline before it falls, and keeps every complete line."""
     good = log.read_bytes()
     log.write_bytes(good + (b'{"entity":"' + filler(length))[:length])
-    assert_fault(log, LogCorruptError, 6, TORN_LINE)
+    assert_fault(log, LogCorruptError, 7, TORN_LINE)
     assert repair_torn_tail(log) == length
     assert log.read_bytes() == good
     assert verify_log(log).commands == 4
@@ -796,7 +860,8 @@ def test_appends_of_several_encoding_batches_count_every_line(tmp_path: Path) ->
     assert summary.commands == 3100
     assert summary.digest == extended.digest
     with LogReader(path) as reader:
-        assert [r.seq for r, _ in reader] == list(range(1, 3101))
+        # seq 2501 is the first generation's record, 3102 the second's.
+        assert [r.seq for r, _ in reader] == [*range(1, 2501), *range(2502, 3102)]
 
 
 def test_columns_named_like_chain_fields_stay_in_values(tmp_path: Path) -> None:
@@ -837,4 +902,4 @@ def test_read_records_stops_at_the_given_offset(log: Path) -> None:
     with log.open("rb") as f:
         f.seek(starts[2])
         rest = list(read_records(f, log, line_no=3, prev_line=content[1]))
-    assert [record.seq for record, _ in rest] == [2, 3, 4]
+    assert [record.seq for record, _ in rest] == [2, 3, 4, 5]

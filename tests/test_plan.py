@@ -269,8 +269,8 @@ def test_report_holds_digest_database_and_table_but_never_the_password(
     assert "s3cret-pw" not in text
     assert f"- Log digest: `{plan.log_digest}`" in text
     assert f"- Database: {plan.database} (environment: unmarked)" in text
-    assert "| person | mini_people | 4 | 0 | 4 | 4 | 0 | 0 | 0 | 1 |" in text
-    assert "| **total** | | 9 | 0 | 9 | 9 | 0 | 0 | 0 | 3 |" in text
+    assert "| person | mini_people | 4 | 0 | 4 | 4 | 0 | 0 | 0 | 0 | 1 |" in text
+    assert "| **total** | | 9 | 0 | 9 | 9 | 0 | 0 | 0 | 0 | 3 |" in text
     assert "- Batches: 3 " in text
 
 
@@ -312,4 +312,4 @@ def test_cli_plan_on_a_torn_log_exits_3(database_url: str, tmp_path: Path) -> No
     log.write_bytes(log.read_bytes()[:-10])
     code, _, err = run_cli("plan", "--log", str(log), "--database-url", database_url, "--no-report")
     assert code == 3
-    assert "mini.log:8: last line is torn" in err
+    assert "mini.log:9: last line is torn" in err

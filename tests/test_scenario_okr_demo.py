@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -47,7 +48,11 @@ PARAMS = ScenarioParams(seed=SEED, as_of=AS_OF, scale=1)
 # OKR_DEMO.version ("okr-demo/1"): any change to what the scenario generates must bump
 # the version, and then this hash is updated in the same commit.
 GOLDEN_VERSION = "okr-demo/1"
-GOLDEN_LOG_SHA256 = "139751d45332e253eff16eb4e82c3e3459753520b164b7fc4cae62001c6c6936"
+GOLDEN_LOG_SHA256 = "480b1819ed6d98c0f69487a796520d9c3ba256a961327190bf9c751b60d43950"
+"""The scale-1 log in format seedctl-log/2 (header, 2820 commands, one generation record)."""
+GOLDEN_COMMANDS_SHA256 = "ff1d3c30fd466257de4a7c8b93775803af5009aee1001e6aec2e626f124e5ca7"
+"""The same log's command hashes, one a line: unchanged since format 1, so a ledger written
+from a format-1 log still knows every command."""
 
 SCALE_1_COUNTS = {
     "organization": 1,
@@ -111,13 +116,17 @@ def test_golden_log_hash(tmp_path: Path) -> None:
     assert OKR_DEMO.version == GOLDEN_VERSION, "version bumped: update GOLDEN_LOG_SHA256 too"
     data = write_log(tmp_path / "golden.jsonl").read_bytes()
     assert hashlib.sha256(data).hexdigest() == GOLDEN_LOG_SHA256
+    records = [json.loads(line) for line in data.decode().splitlines()[1:]]
+    hashes = [r["hash"] for r in records if r["op"] != "generation"]
+    assert hashlib.sha256("\n".join(hashes).encode()).hexdigest() == GOLDEN_COMMANDS_SHA256
 
 
 _WRITER = """
 import datetime as dt, sys
 from seedctl.engine.scenarios.base import ScenarioParams
 from seedctl.engine.scenarios.okr_demo.scenario import OKR_DEMO
-from seedctl.ledger.logfile import LogHeader, append_commands
+from seedctl.ledger.logfile import LogHeader
+from seedctl.ledger.logwrite import append_commands
 p = ScenarioParams("puzzel-cx-demo-seed-2025", dt.date(2026, 1, 15), 2)
 h = LogHeader(scenario=OKR_DEMO.name, tenant=OKR_DEMO.tenant(p), params=p.as_header(),
               generator=OKR_DEMO.version)
@@ -479,7 +488,8 @@ def test_summer_check_ins_carry_the_bst_offset() -> None:
 
 
 def test_a_later_as_of_changes_only_check_ins(tmp_path: Path) -> None:
-    """Appending a later as_of to a log adds only check-ins, one per existing check-in."""
+    """Appending a later as_of to a log adds only check-ins, one per existing check-in, each
+    overriding the check-in's command before; then the generation record."""
     path = write_log(tmp_path / "log.jsonl")
     later = ScenarioParams(SEED, AS_OF + dt.timedelta(days=7), 1)
     header = LogHeader(
@@ -488,10 +498,15 @@ def test_a_later_as_of_changes_only_check_ins(tmp_path: Path) -> None:
         params=later.as_header(),
         generator=OKR_DEMO.version,
     )
-    result = append_commands(path, header, OKR_DEMO.generate(later))
-    assert result.added == SCALE_1_COUNTS["check_in"]
-    appended = path.read_text(encoding="utf-8").splitlines()[-result.added :]
-    assert all('"entity":"check_in"' in line for line in appended)
+    result = append_commands(path, header, OKR_DEMO.generate(later), remove_missing=True)
+    assert (result.added, result.removed, result.generation) == (
+        SCALE_1_COUNTS["check_in"],
+        0,
+        2,
+    )
+    *appended, record = path.read_text(encoding="utf-8").splitlines()[-result.added - 1 :]
+    assert all('"entity":"check_in"' in line and '"overrides":' in line for line in appended)
+    assert json.loads(record)["params"] == later.as_header()
 
 
 # -- any scale: no duplicates, parents first -----------------------------------------------

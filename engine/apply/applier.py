@@ -1,8 +1,12 @@
 """Apply: bring the database up to the log, exactly once, resumably, with an audit trail.
 
 pending = log - ledger, in log order, in batches of at most 1000 rows; each batch's
-target rows and ledger rows commit in one transaction. Reruns find nothing
-pending; a killed run resumes at the first uncommitted batch.
+target rows and ledger rows commit in one transaction. The log is replayed as it was
+written, generation after generation, so every row a command refers to is in before
+it, and a row a later generation changes back gets a command (and a write) of its
+own. Reruns find nothing pending; a killed run resumes at the first uncommitted
+batch. A row a later generation no longer makes is deleted, if this tenant's seed
+wrote it, with its image kept in the ledger for revert.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ from seedctl.engine.apply.batch_writer import (
     stage_batch,
     write_batch,
 )
+from seedctl.engine.apply.delete_batch import delete_batch
 from seedctl.engine.apply.dispatch import Dispatcher
 from seedctl.engine.apply.prefetch import prefetch
+from seedctl.engine.apply.removal import Removal, survey_removal
 from seedctl.engine.db import (
     RetryPolicy,
     RunSession,
@@ -51,7 +57,6 @@ from seedctl.engine.pending import (
     Resolved,
     drifted_commands,
     drifted_rows,
-    iter_entries,
     plan_batches,
     resolve_references,
     scan_log,
@@ -68,6 +73,7 @@ from seedctl.engine.target import (
     primary_key,
     qualified,
     read_target,
+    refuse_dependents,
 )
 from seedctl.ledger import (
     CollisionError,
@@ -85,7 +91,7 @@ __all__ = ["ApplyObserver", "ApplyResult", "EntityTally", "apply_log"]
 
 log = structlog.get_logger("seedctl.apply")
 
-OUTCOMES = ("inserted", "updated", "unchanged", "skipped")
+OUTCOMES = ("inserted", "updated", "unchanged", "skipped", "deleted", "absent")
 DEFAULT_WRITERS = 2
 MAX_DRIFT_SHOWN = 20
 """Connections writing at once: two use both cores of a small machine's server."""
@@ -118,6 +124,12 @@ class EntityTally:
     overwrite``); their before-images are in the ledger."""
     drift_skipped: int = 0
     """Commands left pending because their row changed since (``--on-drift skip``)."""
+    deleted: int = 0
+    """Rows this run removed: a later generation no longer makes them."""
+    absent: int = 0
+    """Deletes with nothing to remove (never applied, or gone already): recorded only."""
+    kept: int = 0
+    """Deletes left pending (``--no-prune``): the rows stay."""
 
 
 @dataclass
@@ -138,7 +150,7 @@ class ApplyResult:
 
     @property
     def written(self) -> int:
-        return sum(t.inserted + t.updated for t in self.entities.values())
+        return sum(t.inserted + t.updated + t.deleted for t in self.entities.values())
 
     @property
     def pending(self) -> int:
@@ -163,6 +175,8 @@ def apply_log(
     on_drift: str = "fail",
     wait_timeout_s: float | None = None,
     on_warning: Callable[[str, str], None] | None = None,
+    prune: bool = True,
+    cascade: bool = False,
 ) -> ApplyResult:
     """Apply every pending command of ``log_path``. Writes target tables and the ledger.
 
@@ -175,7 +189,9 @@ def apply_log(
     computed already (:func:`seedctl.ledger.logfile.file_sha256_soon`). ``wait_timeout_s``
     bounds the wait for another run's tenant lock. ``on_warning(event, text)`` hears what a
     person should know before the first write (the tenant was last applied from a log
-    with another seed or scale); it is logged as a warning either way.
+    with another seed or scale); it is logged as a warning either way. ``prune`` off
+    leaves rows a later generation removed in place (their deletes stay pending);
+    ``cascade`` lets those deletes take rows seedctl did not write along by foreign key.
     """
     if writers < 1:
         raise ConfigError(f"--writers must be at least 1, not {writers}")
@@ -272,6 +288,14 @@ def apply_log(
                     what="apply: drift check",
                 )
                 skip = _handle_drift(drifted, on_drift, result, scan)
+                removal = session.retrying(
+                    lambda: survey_removal(session, scan, target, applied),
+                    what="apply: rows to remove",
+                )
+                if prune:
+                    refuse_dependents(removal.dependents, cascade=cascade, action="apply")
+                else:
+                    _keep_removed(removal, scan, result, skip)
                 session.retrying(
                     lambda: _preflight_collisions(
                         session,
@@ -342,10 +366,8 @@ def _preflight_collisions(
         return
     found: list[str] = []
     with session.transaction() as conn:
-        for batch in plan_batches(
-            iter_entries(scan.path, scan.digest, scan.total), applied, max_rows=max_rows
-        ):
-            if batch.table not in occupied:
+        for batch in plan_batches(scan.entries(), applied, max_rows=max_rows):
+            if batch.table not in occupied or batch.op == "delete":
                 continue
             spec = target.tables[batch.table]
             resolved = None
@@ -405,7 +427,7 @@ def _drifted(
                     drifted[table] = rows
     if not drifted:
         return []
-    return drifted_commands(iter_entries(scan.path, scan.digest, scan.total), applied, drifted)
+    return drifted_commands(scan.entries(), applied, drifted)
 
 
 def _handle_drift(
@@ -444,10 +466,23 @@ def _handle_drift(
     return skip if on_drift == "skip" else {}
 
 
+def _keep_removed(
+    removal: Removal, scan: LogScan, result: ApplyResult, skip: dict[str, set[str]]
+) -> None:
+    """``--no-prune``: leave every pending delete pending, and expect its row to stay."""
+    entity_of = {table: entity for entity, table in scan.scenario.entity_tables.items()}
+    for table, ids in removal.ids.items():
+        tally = result.entities[entity_of[table]]
+        tally.kept += len(ids)
+        tally.expected_rows += len(removal.removable.get(table, ()))
+        skip.setdefault(table, set()).update(ids)
+
+
 def _without(
     entries: Iterable[tuple[int, str, Command]], skip: Mapping[str, set[str]]
 ) -> Iterator[tuple[int, str, Command]]:
-    """``entries`` less the commands ``--on-drift skip`` leaves pending."""
+    """``entries`` less the commands ``--on-drift skip`` (and ``--no-prune``, deletes only)
+    leave pending."""
     if not skip:
         yield from entries
         return
@@ -602,6 +637,9 @@ def _run(
 
     def attempt(writer: RunSession, batch: Batch, rows: NewRows | None) -> Counter[str]:
         spec = target.tables[batch.table]
+        if batch.op == "delete":
+            with writer.transaction():
+                return delete_batch(writer, spec, batch, tenant=tenant, run_id=run)
         if rows is not None and batch.table not in upsert_only:
             try:
                 with writer.transaction():
@@ -656,7 +694,7 @@ def _run(
     )
     try:
         batches = plan_batches(
-            _without(iter_entries(scan.path, scan.digest, scan.total), skip),
+            _without(scan.entries(), skip),
             applied,
             max_rows=max_rows,
             app_owned=owned,

@@ -74,7 +74,8 @@ def build_batch_sql(spec: TableSpec, batch: Batch) -> BatchSql:
         proposed = sql.SQL(", ").join(comparable(spec, "excluded", c) for c in updatable)
         # t.id = EXCLUDED.id: never overwrite a row of the same natural key that another
         # writer created; such a row falls through as "unchanged" with no image, which
-        # the NOT NULL on applied.after turns into an error (the collision check names it).
+        # the ledger's CHECK applied_after turns into an error (the collision check
+        # names it).
         # Rows keyed by natural key have no such id: the collision check, in the same
         # transaction and under the tenant lock, has already refused rows not ours.
         guard = sql.SQL("t.id = EXCLUDED.id AND ") if by_id else sql.SQL("")

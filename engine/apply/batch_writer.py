@@ -190,10 +190,10 @@ class NewRowsEncoder:
         return self._encoders[key]
 
     def __call__(self, batch: Batch) -> NewRows | None:
-        """Encode ``batch``; None for a batch that cannot take the direct path (its rows
-        are not keyed by the command id, or it has references to resolve). Pure."""
+        """Encode ``batch``; None for a batch that cannot take the direct path (deletes,
+        rows not keyed by the command id, references to resolve). Pure."""
         spec = self._tables[batch.table]
-        if batch.refs or not spec.by_id(batch.columns):
+        if batch.op != "upsert" or batch.refs or not spec.by_id(batch.columns):
             return None
         items = batch.items
         rows = batch_rows(spec, batch)

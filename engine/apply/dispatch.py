@@ -8,7 +8,8 @@ batches of one table that
 - touch disjoint row ids (a later command for the same row must land after the
   earlier one, so an appended log's update never loses to the insert before it), and
 - belong to a table without a foreign key to itself (a manager must be committed
-  before the people who report to them).
+  before the people who report to them), and
+- are not deletes (children must be gone before their parents).
 
 Every other batch waits until all batches in flight have committed: a table's rows
 are all in before the next table's batches start, so log order, which puts parents
@@ -94,8 +95,9 @@ class Dispatcher(Generic[S, P, R]):
     def _may_join(self, batch: Batch, ids: frozenset[str]) -> bool:
         if not self._in_flight:
             return True
-        return batch.table not in self._self_referencing and all(
-            f.batch.table == batch.table and f.ids.isdisjoint(ids) for f in self._in_flight
+        return (batch.op != "delete" and batch.table not in self._self_referencing) and all(
+            f.batch.table == batch.table and f.batch.op != "delete" and f.ids.isdisjoint(ids)
+            for f in self._in_flight
         )
 
     def _run(self, batch: Batch, payload: P) -> R:

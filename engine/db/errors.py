@@ -122,7 +122,10 @@ def _translate_write(
             f"{where}: {primary}{detail}; a row with the seed's natural key exists "
             "that seedctl did not write. Nothing from this batch was written."
         )
-    if isinstance(driver, psycopg.errors.NotNullViolation) and diag.table_name == "applied":
+    if (
+        isinstance(driver, psycopg.errors.CheckViolation)
+        and diag.constraint_name == "applied_after"
+    ) or (isinstance(driver, psycopg.errors.NotNullViolation) and diag.table_name == "applied"):
         return CollisionError(
             f"{where}: a row with the seed's natural key but another id appeared while applying "
             "(written concurrently by someone else). Nothing from this batch was written."

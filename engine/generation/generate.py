@@ -1,8 +1,10 @@
 """Generate a scenario's log: the engine call behind ``seedctl generate``. Writes the log file.
 
-This is where the spec's ``Date.now()`` lives: ``as_of`` defaults to today in
-Europe/London, read here once and recorded in the log header, never inside a
-scenario. Everything after that is a pure function of (seed, as_of, scale).
+This is where the spec's ``Date.now()`` lives: a new log's ``as_of`` defaults to
+today in Europe/London, read here once and recorded in the log, never inside a
+scenario. An existing log keeps the ``as_of`` and ``scale`` of its last generation
+until they are given again, so generating (or a bare ``seedctl apply``) on a later
+day adds nothing. Everything after that is a pure function of (seed, as_of, scale).
 """
 
 from __future__ import annotations
@@ -19,13 +21,8 @@ from zoneinfo import ZoneInfo
 from seedctl.engine.generation.workers import encoded_in_workers, worker_count
 from seedctl.engine.scenarios import PartedScenario, Scenario, ScenarioParams, get_scenario
 from seedctl.ledger import ConfigError, JsonScalar, LogError
-from seedctl.ledger.logfile import (
-    EncodedBatch,
-    LogHeader,
-    LogReader,
-    append_encoded,
-    encode_batches,
-)
+from seedctl.ledger.logfile import FORMAT_1, GenerationRecord, LogHeader, LogReader, last_generation
+from seedctl.ledger.logwrite import EncodedBatch, append_encoded, encode_batches
 
 __all__ = [
     "DEFAULT_SCALE",
@@ -61,6 +58,13 @@ class GenerateResult:
     total: int
     digest: str
     elapsed_s: float
+    removed: int = 0
+    generation: int = 0
+    """The generation this run recorded; 0 if it wrote nothing (same params, no change)."""
+    kept: tuple[str, ...] = ()
+    """Params taken from the log's last generation because none were given (``as_of``, ...)."""
+    upgraded: bool = False
+    healed_lines: int = 0
 
 
 def today_in_london() -> dt.date:
@@ -97,6 +101,28 @@ def scenario_params(
             f"--as-of must be between {_EARLIEST_AS_OF} and {_LATEST_AS_OF}, not {as_of}"
         )
     return ScenarioParams(seed=seed, as_of=as_of, scale=scale)
+
+
+def _kept_params(
+    path: Path, as_of: dt.date | None, scale: int | None
+) -> tuple[dt.date | None, int | None, tuple[str, ...]]:
+    """``as_of`` and ``scale`` as given, else as the log's last generation had them."""
+    if as_of is not None and scale is not None:
+        return as_of, scale, ()
+    with LogReader(path) as reader:
+        header = reader.header
+    last: GenerationRecord | None = None
+    if header.format != FORMAT_1:
+        last = last_generation(path)
+    params = last.params if last is not None else header.params
+    kept = []
+    if as_of is None and isinstance(params.get("as_of"), str):
+        as_of = dt.date.fromisoformat(str(params["as_of"]))
+        kept.append("as_of")
+    if scale is None and isinstance(params.get("scale"), int):
+        scale = int(str(params["scale"]))
+        kept.append("scale")
+    return as_of, scale, tuple(kept)
 
 
 def _check_same_origin(path: Path, header: LogHeader) -> None:
@@ -143,13 +169,20 @@ def generate_log(
 ) -> GenerateResult:
     """Write the scenario's commands the log lacks, creating the log (and its folder) if needed.
 
-    Writes the log file only. A second run with the same parameters adds nothing; a
-    later ``as_of`` adds the commands that changed with it (check-ins), a larger
-    scale the entities it adds. ``workers`` processes encode the commands (0: none,
-    None: as many as pay off); the log's bytes are the same either way.
+    Writes the log file only. Each run that changes anything appends one generation:
+    the commands whose rows changed (check-ins with another ``as_of``, the people a
+    larger scale adds), a delete for each row it no longer makes (a smaller scale),
+    and a generation record. A second run with the same parameters adds nothing;
+    ``as_of`` and ``scale`` not given are the log's last generation's. ``workers``
+    processes encode the commands (0: none, None: as many as pay off); the log's
+    bytes are the same either way.
     """
     started = time.monotonic()
     scenario = get_scenario(scenario_name)
+    path = Path(log_path)
+    kept: tuple[str, ...] = ()
+    if path.is_file():
+        as_of, scale, kept = _kept_params(path, as_of, scale)
     params = scenario_params(scenario, seed=seed, as_of=as_of, scale=scale)
     header = LogHeader(
         scenario=scenario.name,
@@ -157,7 +190,6 @@ def generate_log(
         params=params.as_header(),
         generator=scenario.version,
     )
-    path = Path(log_path)
     if path.exists():
         _check_same_origin(path, header)
     else:
@@ -169,7 +201,7 @@ def generate_log(
                 path=str(path),
             ) from e
     with closing(_encoded(scenario, params, workers)) as batches:
-        appended = append_encoded(path, header, batches)
+        appended = append_encoded(path, header, batches, remove_missing=True)
     return GenerateResult(
         path=appended.path,
         scenario=scenario.name,
@@ -182,4 +214,9 @@ def generate_log(
         total=appended.total,
         digest=appended.digest,
         elapsed_s=time.monotonic() - started,
+        removed=appended.removed,
+        generation=appended.generation,
+        kept=kept,
+        upgraded=appended.upgraded,
+        healed_lines=appended.healed_lines,
     )

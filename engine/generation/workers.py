@@ -4,8 +4,8 @@ Building and encoding a command (its values, ids, draws, canonical JSON, SHA-256
 most of what a log line costs, and it needs nothing from the lines before it: only
 the hash chain does. So for a :class:`~seedctl.engine.scenarios.base.PartedScenario`, worker
 ``w`` of ``n`` encodes parts ``w``, ``w + n``, ... into
-:class:`~seedctl.ledger.logfile.EncodedBatch` es and queues them; the parent takes the parts
-back strictly in order, and :func:`seedctl.ledger.logfile.append_encoded` dedupes, chains and
+:class:`~seedctl.ledger.logwrite.EncodedBatch` es and queues them; the parent takes the parts
+back strictly in order, and :func:`seedctl.ledger.logwrite.append_encoded` dedupes, chains and
 writes them. The log's bytes are those of one process, whatever the worker count.
 
 Workers are forked: they inherit the scenario (also one registered at run time) and
@@ -27,7 +27,7 @@ from typing import Final
 
 from seedctl.engine.scenarios import PartedScenario, Scenario, ScenarioParams
 from seedctl.ledger import SeedctlError
-from seedctl.ledger.logfile import EncodedBatch, encode_batches
+from seedctl.ledger.logwrite import EncodedBatch, encode_batches
 
 __all__ = ["encoded_in_workers", "worker_count"]
 

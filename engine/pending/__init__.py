@@ -1,5 +1,6 @@
 """What is pending: one verifying scan of the log, and the pure planner that cuts
-the commands the ledger lacks into batches. Apply and plan share both, so a dry
+the commands the ledger lacks into batches; the drift, reference and removal
+queries apply and plan share. Apply and plan share both, so a dry
 run shows exactly what apply would do.
 """
 
@@ -17,10 +18,12 @@ if TYPE_CHECKING:
     )
     from seedctl.engine.pending.planner import MAX_BATCH_ROWS, Batch, PendingCommand, plan_batches
     from seedctl.engine.pending.references import Resolved, resolve_references, unresolved
+    from seedctl.engine.pending.removals import LATEST_ENTRIES, removable_rows
     from seedctl.engine.pending.scan import LogScan, iter_entries, scan_log
 
 __all__ = [
     "DRIFT_POLICIES",
+    "LATEST_ENTRIES",
     "MAX_BATCH_ROWS",
     "Batch",
     "DriftedCommand",
@@ -32,6 +35,7 @@ __all__ = [
     "drifted_rows",
     "iter_entries",
     "plan_batches",
+    "removable_rows",
     "resolve_references",
     "scan_log",
     "unresolved",
@@ -49,6 +53,7 @@ __getattr__, __dir__ = lazy_exports(
         ),
         ".planner": ("MAX_BATCH_ROWS", "Batch", "PendingCommand", "plan_batches"),
         ".references": ("Resolved", "resolve_references", "unresolved"),
+        ".removals": ("LATEST_ENTRIES", "removable_rows"),
         ".scan": ("LogScan", "iter_entries", "scan_log"),
     },
 )

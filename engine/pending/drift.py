@@ -10,7 +10,7 @@ owns once a row exists (``app_owned_columns``) never count.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -42,18 +42,20 @@ def changed_rows(
     limit: int | None = None,
 ) -> list[tuple[str, bool]]:
     """``(command id, gone)`` of ``spec``'s seeded rows that differ from the image the seed
-    last left, or are gone, ``ignored`` columns aside; only the entries of ``run_ids`` if
-    given, at most ``limit``. One query. Read-only. Apply's and revert's drift checks."""
+    last left, or are gone, ``ignored`` columns aside; a row the seed last deleted counts
+    if it is back (``gone`` false). Only the entries of ``run_ids`` if given, at most
+    ``limit``. One query. Read-only. Apply's and revert's drift checks."""
     scope = sql.SQL(" AND run_id = ANY(%(runs)s)") if run_ids is not None else sql.SQL("")
     cur.execute(
         sql.SQL(
             "SELECT l.row_id::text, {present} IS NULL FROM ("
-            " SELECT DISTINCT ON (row_id) row_id, row_key, after FROM seedctl.applied"
+            " SELECT DISTINCT ON (row_id) row_id, row_key, after, outcome FROM seedctl.applied"
             " WHERE tenant = %(tenant)s AND table_name = %(table)s{scope}"
             " ORDER BY row_id, applied_at DESC, seq DESC"
             ") l LEFT JOIN {target} t ON {match}"
-            " WHERE {present} IS NULL"
-            " OR to_jsonb(t) - {ignored} IS DISTINCT FROM l.after - {ignored}{limit}"
+            " WHERE CASE WHEN l.outcome = 'deleted' THEN {present} IS NOT NULL"
+            " ELSE {present} IS NULL"
+            " OR to_jsonb(t) - {ignored} IS DISTINCT FROM l.after - {ignored} END{limit}"
         ).format(
             scope=scope,
             target=qualified(spec),
@@ -80,7 +82,7 @@ def drifted_rows(
 
 def drifted_commands(
     entries: Iterable[tuple[int, str, Command]],
-    applied: set[bytes],
+    applied: Container[bytes],
     drifted: Mapping[str, set[str]],
 ) -> list[DriftedCommand]:
     """The pending commands of ``entries`` that touch a drifted row, in log order."""

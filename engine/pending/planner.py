@@ -42,6 +42,8 @@ class Batch:
     conflict: tuple[str, ...]
     insert_only: tuple[str, ...]
     items: list[PendingCommand] = field(default_factory=list)
+    op: str = "upsert"
+    """``upsert``, or ``delete``: rows a later generation no longer makes."""
     refs: tuple[tuple[str, str], ...] = ()
     """``(column, referenced entity)`` for each column whose value is another row's key."""
     app_owned: tuple[str, ...] = ()
@@ -63,6 +65,7 @@ class Batch:
     def accepts(self, command: Command, ids: set[str], max_rows: int) -> bool:
         return (
             len(self.items) < max_rows
+            and command.op == self.op
             and command.table == self.table
             and command.entity == self.entity
             and command.columns == self.columns
@@ -112,6 +115,7 @@ def plan_batches(
                 insert_only=command.insert_only,
                 refs=tuple((c, r.entity) for c, r in refs.items()) if refs else (),
                 app_owned=owned.get(command.table, ()),
+                op=command.op,
             )
             ids = set()
         batch.items.append(PendingCommand(seq, digest, command))

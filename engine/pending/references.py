@@ -45,10 +45,11 @@ def resolve_references(
         cur.execute(
             sql.SQL(
                 "SELECT a.row_id::text, t.{ref_column}::text FROM ("
-                " SELECT DISTINCT ON (row_id) row_id, row_key FROM seedctl.applied"
+                " SELECT DISTINCT ON (row_id) row_id, row_key, outcome FROM seedctl.applied"
                 " WHERE tenant = %(tenant)s AND table_name = %(table)s"
-                " AND row_id = ANY(%(ids)s::text[]::uuid[]) ORDER BY row_id"
-                ") a JOIN {target} t ON {match}"
+                " AND row_id = ANY(%(ids)s::text[]::uuid[])"
+                " ORDER BY row_id, applied_at DESC, seq DESC"
+                ") a JOIN {target} t ON {match} WHERE a.outcome <> 'deleted'"
             ).format(
                 ref_column=sql.Identifier(ref_column),
                 target=qualified(ref_spec),

@@ -16,13 +16,17 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from msgspec import UNSET
 from seedctl.engine.scenarios import Scenario, get_scenario
 from seedctl.engine.target import AllowList, Shape, ValueChecks, shape_of
-from seedctl.ledger import BadValueError, Command, UnknownNameError
+from seedctl.ledger import BadValueError, Command, LogCorruptError, UnknownNameError
 from seedctl.ledger.logfile import (
+    FORMAT_1,
     MAX_LINE_BYTES,
+    GenerationRecord,
     LogHeader,
     LogReader,
+    LogSummary,
     line_before,
     read_records,
 )
@@ -43,17 +47,27 @@ class LogScan:
     commands: Counter[str] = field(default_factory=Counter)
     done: Counter[str] = field(default_factory=Counter)
     rows: Counter[str] = field(default_factory=Counter)
+    """Rows the log makes, per entity: distinct ids, less those its last line deletes."""
     shapes: dict[Shape, int] = field(default_factory=dict)
+    lines: int = 0
+    """Lines after the header when it was scanned: commands and generation records."""
+    generations: list[GenerationRecord] = field(default_factory=list)
+    deletes: Counter[str] = field(default_factory=Counter)
+    """Per entity, pending deletes: rows a later generation no longer makes."""
 
     @property
     def total(self) -> int:
-        """Command lines verified: the log's lines after the header, when it was scanned."""
+        """Command lines verified, when it was scanned."""
         return sum(self.commands.values())
 
     @property
     def pending(self) -> dict[str, int]:
         """Commands the ledger lacks, per entity with any."""
         return {e: n - self.done[e] for e, n in self.commands.items() if n > self.done[e]}
+
+    def entries(self) -> Iterator[tuple[int, str, Command]]:
+        """The scanned log's commands again, the chain re-checked (:func:`iter_entries`)."""
+        return iter_entries(self.path, self.digest, self.lines)
 
 
 def scan_log(
@@ -82,18 +96,58 @@ def scan_log(
     if workers is None:
         workers = scan_workers(size)
     starts = _chunk_starts(path, len(head_line) + 1, size, max(workers, 1))
-    inputs = _ScanInputs(path, allow, applied, checks)
+    inputs = _ScanInputs(path, allow, applied, checks, header.format)
     if len(starts) <= 1:
         parts = [_scan_chunk(inputs, starts[0][0], size, line_no=2, prev_line=head_line)]
     else:
         parts = _scan_in_processes(inputs, starts, size, head_line)
     result = _merge(parts)
+    _check_finished(path, header, result)
     _check_references(path, result)
     digest = hashlib.sha256(result.last_line).hexdigest()
-    rows = Counter({entity: len(ids) for entity, ids in result.seen.items()})
+    removed: Counter[str] = Counter()
+    deletes: Counter[str] = Counter()
+    for entity, digest_of, done in result.deleted:
+        if digest_of not in result.overrides:
+            removed[entity] += 1
+            if not done:
+                deletes[entity] += 1
+    rows = Counter({entity: len(ids) - removed[entity] for entity, ids in result.seen.items()})
     return LogScan(
-        path, header, scenario, digest, result.commands, result.done, rows, result.shapes
+        path,
+        header,
+        scenario,
+        digest,
+        result.commands,
+        result.done,
+        rows,
+        result.shapes,
+        lines=result.lines,
+        generations=result.generations,
+        deletes=deletes,
     )
+
+
+def _check_finished(path: Path, header: LogHeader, scan: _ChunkScan) -> None:
+    """A format-2 log ends with a generation record, numbered on from 1: else exit 3."""
+    summary = LogSummary(
+        path,
+        header,
+        "",
+        sum(scan.commands.values()),
+        generations=scan.generations,
+        lines=scan.lines,
+        unfinished=scan.unfinished,
+    )
+    for number, record in enumerate(scan.generations, start=1):
+        if record.generation != number:
+            raise LogCorruptError(
+                f"generation record numbers generation {record.generation}, expected {number}",
+                path=str(path),
+                line=record.seq + 1,
+            )
+    if header.format != FORMAT_1:
+        summary.check_finished()
 
 
 def _check_references(path: Path, scan: _ChunkScan) -> None:
@@ -134,6 +188,7 @@ class _ScanInputs:
     allow: AllowList
     applied: Container[bytes]
     checks: ValueChecks | None = None
+    format: str = FORMAT_1
 
 
 @dataclass
@@ -147,6 +202,14 @@ class _ChunkScan:
     referred: dict[tuple[str, int], tuple[int, str, str]] = field(default_factory=dict)
     """(entity, hash of id) of each row a reference names -> (first line, table.column, id)."""
     last_line: bytes = b""
+    lines: int = 0
+    generations: list[GenerationRecord] = field(default_factory=list)
+    unfinished: int = 0
+    """Command lines after the chunk's last generation record (all of them if it has none)."""
+    overrides: set[bytes] = field(default_factory=set)
+    """Digests a later line overrides: a delete among them is not the row's last word."""
+    deleted: list[tuple[str, bytes, bool]] = field(default_factory=list)
+    """(entity, digest, in the ledger) of each delete."""
 
 
 def _chunk_starts(path: Path, first: int, size: int, chunks: int) -> list[tuple[int, int]]:
@@ -188,7 +251,16 @@ def _scan_chunk(
         if prev_line is None:
             prev_line = line_before(f, start)
         f.seek(start)
-        for record, raw in read_records(f, path, line_no=line_no, prev_line=prev_line, end=end):
+        for record, raw in read_records(
+            f, path, line_no=line_no, prev_line=prev_line, end=end, format=inputs.format
+        ):
+            prev_line = raw[:-1]
+            part.lines += 1
+            if isinstance(record, GenerationRecord):
+                part.generations.append(record)
+                part.unfinished = 0
+                continue
+            part.unfinished += 1
             shape = shape_of(record)
             if shape not in shapes:
                 allow.check(record, f"{path}:{record.seq + 1}")
@@ -196,9 +268,15 @@ def _scan_chunk(
                     checks.check_shape(shape, record.seq + 1, path)
                 shapes[shape] = record.seq + 1
             part.commands[record.entity] += 1
-            if bytes.fromhex(record.hash) in applied:
+            digest = bytes.fromhex(record.hash)
+            done = digest in applied
+            if record.overrides is not UNSET:
+                part.overrides.add(bytes.fromhex(record.overrides))
+            if record.op == "delete":
+                part.deleted.append((record.entity, digest, done))
+            if done:
                 part.done[record.entity] += 1
-            elif checks is not None:
+            elif checks is not None and record.op == "upsert":
                 problem = checks.problem(record.table, record.values, shape=shape)
                 if problem is not None:
                     raise BadValueError(f"{path}:{record.seq + 1}: {problem}; nothing was written")
@@ -211,7 +289,6 @@ def _scan_chunk(
                         (ref.entity, hash(ref.id)),
                         (record.seq + 1, f"{record.table}.{column}", ref.id),
                     )
-            prev_line = raw[:-1]
     part.last_line = prev_line
     return part
 
@@ -251,6 +328,11 @@ def _scan_in_processes(
 def _merge(parts: list[_ChunkScan]) -> _ChunkScan:
     merged = _ChunkScan(last_line=parts[-1].last_line)
     for part in parts:
+        merged.lines += part.lines
+        merged.generations.extend(part.generations)
+        merged.unfinished = part.unfinished + (merged.unfinished if not part.generations else 0)
+        merged.overrides.update(part.overrides)
+        merged.deleted.extend(part.deleted)
         merged.commands.update(part.commands)
         merged.done.update(part.done)
         for entity, ids in part.seen.items():
@@ -263,19 +345,19 @@ def _merge(parts: list[_ChunkScan]) -> _ChunkScan:
 
 
 def iter_entries(
-    path: Path, verified_digest: str | None = None, verified_commands: int | None = None
+    path: Path, verified_digest: str | None = None, verified_lines: int | None = None
 ) -> Iterator[tuple[int, str, Command]]:
     """``(seq, hash, command)`` for every line, checked again as it streams.
 
     With ``verified_digest`` (the digest a full :func:`scan_log` of this file found)
     only the chain is re-checked, which proves the bytes unchanged at a fraction of
-    the cost of re-hashing every command; with ``verified_commands`` too (the scan's
-    :attr:`LogScan.total`) the stream ends where the scan ended, so lines appended
+    the cost of re-hashing every command; with ``verified_lines`` too (the scan's
+    :attr:`LogScan.lines`) the stream ends where the scan ended, so lines appended
     since are never handed out.
     """
     with LogReader(path) as reader:
         if verified_digest is not None:
-            for record in reader.reread(verified_digest, verified_commands):
+            for record in reader.reread(verified_digest, verified_lines):
                 yield record.seq, record.hash, record
             return
         for record, command in reader:

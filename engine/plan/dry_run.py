@@ -23,8 +23,8 @@ from seedctl.engine.pending import (
     LogScan,
     drifted_commands,
     drifted_rows,
-    iter_entries,
     plan_batches,
+    removable_rows,
     resolve_references,
     scan_log,
 )
@@ -33,11 +33,13 @@ from seedctl.engine.plan.report import write_plan_report
 from seedctl.engine.plan.result import EntityPlan, PlanResult
 from seedctl.engine.scenarios import get_scenario
 from seedctl.engine.target import (
+    Doomed,
     TableSpec,
     Target,
     ValueChecks,
     app_owned_columns,
     check_shapes,
+    find_dependents,
     read_target,
 )
 from seedctl.ledger import BadValueError, LogReader, UnknownNameError, canonical_bytes, store
@@ -91,7 +93,7 @@ def plan_log(
                     table=table,
                     commands=scan.commands[entity],
                     applied=scan.done[entity],
-                    pending=scan.commands[entity] - scan.done[entity],
+                    pending=scan.pending.get(entity, 0),
                 )
         target = _target(conn, scan)
         result.missing_tables = [name.rsplit(".", 1)[-1] for name in target.missing_tables]
@@ -101,10 +103,34 @@ def plan_log(
             )
             if result.ledger_exists:
                 result.drifted = _drifted(conn, scan, target, applied)
+            if result.removed:
+                result.dependents = _dependents(conn, target, tenant, result.removed)
     result.notes = _notes(result)
     if report_path is not None:
         result.report_path = str(write_plan_report(result, report_path))
     return result
+
+
+def _dependents(
+    conn: sa.Connection, target: Target, tenant: str, removed: dict[str, list[str]]
+) -> list[str]:
+    """Rows outside the ledger the removals would delete, change or trip over, as text."""
+    with driver_connection(conn).cursor() as cur:
+        found = find_dependents(
+            cur, [target.tables[t] for t in removed], Doomed.removing(tenant, removed)
+        )
+    return [
+        f"{d.table}: {d.rows} row{'s' if d.rows != 1 else ''} ({d.key}, on delete {d.action}) "
+        f"{'refer to' if d.depth == 1 else 'go with rows of'} {d.parent}"
+        for d in found
+    ]
+
+
+def _removable(conn: sa.Connection, target: Target, batch: Batch, tenant: str) -> list[str]:
+    """The rows of a batch of deletes that apply would remove (the seed wrote them)."""
+    with driver_connection(conn).cursor() as cur:
+        ids = [item.command.id for item in batch.items]
+        return removable_rows(cur, target.tables[batch.table], ids, tenant=tenant)
 
 
 def _target(conn: sa.Connection, scan: LogScan) -> Target:
@@ -157,7 +183,7 @@ class _Projection:
 def _touches(scan: LogScan, applied: set[bytes]) -> Counter[int]:
     """How many pending commands touch each row: a first pass, before any batch is compared."""
     counts: Counter[int] = Counter()
-    for _, digest, command in iter_entries(scan.path, scan.digest, scan.total):
+    for _, digest, command in scan.entries():
         if bytes.fromhex(digest) not in applied:
             counts[hash((command.table, command.id))] += 1
     return counts
@@ -174,12 +200,17 @@ def _compare_batches(
 ) -> None:
     projection = _Projection(_touches(scan, applied))
     missing = set(result.missing_tables)
-    for batch in plan_batches(
-        iter_entries(scan.path, scan.digest, scan.total), applied, max_rows=max_rows
-    ):
+    for batch in plan_batches(scan.entries(), applied, max_rows=max_rows):
         entity = result.entities[batch.entity]
         entity.batches += 1
         result.batches += 1
+        if batch.op == "delete":
+            removed = (
+                _removable(conn, target, batch, result.tenant) if batch.table not in missing else []
+            )
+            entity.would_delete += len(removed)
+            result.removed.setdefault(batch.table, []).extend(removed)
+            continue
         if batch.table in missing:
             outcomes = _classify_without_table(batch, projection)
         else:
@@ -288,7 +319,7 @@ def _drifted(conn: sa.Connection, scan: LogScan, target: Target, applied: set[by
                     drifted[table] = rows
     if not drifted:
         return []
-    found = drifted_commands(iter_entries(scan.path, scan.digest, scan.total), applied, drifted)
+    found = drifted_commands(scan.entries(), applied, drifted)
     return [f"{d.table} {d.row_id} ({scan.path}:{d.line})" for d in found]
 
 
@@ -318,6 +349,17 @@ def _notes(result: PlanResult) -> list[str]:
         notes.append(
             f"{len(result.drifted)} pending commands would overwrite rows changed since the "
             "seed wrote them: apply stops before writing (--on-drift skip or overwrite decides)."
+        )
+    if result.would_delete:
+        notes.append(
+            f"{result.would_delete} rows the log's last generation no longer makes would be "
+            "removed (this tenant's seed wrote them; their images stay in the ledger for "
+            "revert); apply --no-prune keeps them."
+        )
+    if result.dependents:
+        notes.append(
+            f"{len(result.dependents)} groups of rows seedctl did not write hang on rows apply "
+            "would remove: apply stops before writing (exit 12) unless --cascade or --no-prune."
         )
     if result.environment == "production":
         notes.append(

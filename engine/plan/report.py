@@ -24,6 +24,7 @@ _COLUMNS = (
     "would update",
     "unchanged",
     "would collide",
+    "would delete",
     "batches",
 )
 
@@ -63,6 +64,7 @@ def render_plan_report(result: PlanResult) -> str:
             e.would_update,
             e.unchanged,
             e.would_collide,
+            e.would_delete,
             e.batches,
         )
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
@@ -73,6 +75,9 @@ def render_plan_report(result: PlanResult) -> str:
     if result.collisions:
         lines += ["", "## Collisions (first few)", ""]
         lines += [f"- `{c}`" for c in result.collisions]
+    if result.dependents:
+        lines += ["", "## Rows seedctl did not write that hang on rows apply removes", ""]
+        lines += [f"- `{d}`" for d in result.dependents]
     return "\n".join(lines) + "\n"
 
 
@@ -84,6 +89,7 @@ _TOTALLED = (
     "would_update",
     "unchanged",
     "would_collide",
+    "would_delete",
     "batches",
 )
 

@@ -23,6 +23,8 @@ class EntityPlan:
     unchanged: int = 0
     would_collide: int = 0
     batches: int = 0
+    would_delete: int = 0
+    """Rows a later generation no longer makes that this tenant's seed wrote: apply removes them."""
 
     def count(self, outcome: str) -> None:
         """Add one row with ``outcome`` (insert, update, unchanged or collide)."""
@@ -54,6 +56,10 @@ class PlanResult:
     (log:line)``): apply stops on them unless told ``--on-drift skip|overwrite``."""
     notes: list[str] = field(default_factory=list)
     report_path: str | None = None
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    """Per table, the command ids of the rows apply would remove."""
+    dependents: list[str] = field(default_factory=list)
+    """Rows seedctl did not write that hang on rows apply would remove (apply: exit 12)."""
 
     @property
     def pending(self) -> int:
@@ -63,6 +69,10 @@ class PlanResult:
     def would_write(self) -> int:
         """Rows apply would insert or update (none at all if any row collides)."""
         return sum(e.would_insert + e.would_update for e in self.entities.values())
+
+    @property
+    def would_delete(self) -> int:
+        return sum(e.would_delete for e in self.entities.values())
 
     @property
     def would_collide(self) -> int:

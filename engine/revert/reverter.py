@@ -2,7 +2,8 @@
 
 Rows a reverted run inserted are deleted by id, newest first (children before
 parents). Rows that existed before it and that it updated get their before-image
-back. Each page of rows and its ledger rows change in one transaction, so a
+back; rows it deleted (a later generation no longer made them) are inserted again
+from it, parents first. Each page of rows and its ledger rows change in one transaction, so a
 killed revert resumes where it stopped: what is left in the ledger is exactly
 what is left to undo. Only rows the ledger recorded are touched; there is no
 ``DELETE ... WHERE tenant = ...``.
@@ -30,19 +31,22 @@ from seedctl.engine.db import (
     resolve_database,
 )
 from seedctl.engine.pending import changed_rows
-from seedctl.engine.revert.dependents import Dependent, find_dependents, triggers_on
 from seedctl.engine.scenarios import get_scenario
 from seedctl.engine.target import (
+    Dependent,
+    Doomed,
     TableSpec,
     Target,
     app_owned_columns,
+    find_dependents,
     qualified,
     read_target,
+    refuse_dependents,
     row_match,
+    triggers_on,
 )
 from seedctl.ledger import (
     ConfigError,
-    DependentRowsError,
     DriftError,
     LogReader,
     SeedctlError,
@@ -323,7 +327,7 @@ def revert(
                 assert raw is not None
                 with raw.cursor() as cur:
                     dependents = (
-                        find_dependents(cur, specs, tenant=tenant, run_ids=run_ids)
+                        find_dependents(cur, specs, Doomed.reverting(tenant, run_ids))
                         if run_ids
                         else []
                     )
@@ -373,7 +377,7 @@ def revert(
                 result.drift_ignored = drift
                 result.elapsed_s = time.monotonic() - started
                 return result
-            _refuse_dependents(dependents, cascade=cascade)
+            refuse_dependents(dependents, cascade=cascade, action="revert")
             if drift and not force:
                 raise DriftError(
                     f"{'at least ' if len(drift) >= 20 else ''}{len(drift)} seeded "
@@ -480,47 +484,36 @@ class _Survey:
     total: int
 
 
-def _refuse_dependents(dependents: Sequence[Dependent], *, cascade: bool) -> None:
-    """Raise unless every row outside the ledger may go with the revert."""
-    blocking = [d for d in dependents if d.blocks]
-    if not blocking and (cascade or not dependents):
-        return
-    shown = blocking or list(dependents)
-    lines = "\n  ".join(
-        f"{d.table}: {d.rows} row{'s' if d.rows != 1 else ''} ({d.key}, on delete {d.action}) "
-        f"{'refer to' if d.depth == 1 else 'go with rows of'} {d.parent}"
-        for d in shown
-    )
-    if blocking:
-        advice = (
-            "these rows would make the delete fail; remove or repoint them first "
-            "(--cascade does not apply to NO ACTION or RESTRICT keys)"
-        )
-    else:
-        advice = "pass --cascade to let the database delete or change them with the seed"
-    raise DependentRowsError(
-        "revert would touch rows seedctl did not write; nothing was reverted:\n  "
-        + lines
-        + f"\n{advice}."
-    )
-
-
 def _planned(
     conn: sa.Connection, tenant: str, run_ids: Sequence[uuid.UUID]
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Rows per table a revert would delete and restore. Read-only."""
+    """Rows per table a revert would delete and restore (or insert again). Read-only.
+
+    By each row's first entry of the runs: inserted, the row goes; with a before-image,
+    the row gets it back; a delete that found nothing, the row goes if a later entry
+    put it there.
+    """
     rows = conn.execute(
         sa.text(
-            "SELECT table_name, bool_or(outcome = 'inserted') AS inserted, row_id "
+            "SELECT table_name, first_outcome, had_image, bool_or(outcome = 'inserted') "
+            "FROM (SELECT table_name, row_id, outcome, "
+            "first_value(outcome) OVER w AS first_outcome, "
+            "first_value(before IS NOT NULL) OVER w AS had_image "
             "FROM seedctl.applied WHERE tenant = :tenant AND run_id = ANY(:runs) "
-            "GROUP BY table_name, row_id"
+            "WINDOW w AS (PARTITION BY table_name, row_id ORDER BY applied_at, seq)) e "
+            "GROUP BY table_name, row_id, first_outcome, had_image"
         ),
         {"tenant": tenant, "runs": list(run_ids)},
     ).all()
     deleted: dict[str, int] = {}
     restored: dict[str, int] = {}
-    for table, inserted, _ in rows:
-        bucket = deleted if inserted else restored
+    for table, first, had_image, inserted in rows:
+        if first != "inserted" and had_image:
+            bucket = restored
+        elif inserted:
+            bucket = deleted
+        else:
+            continue
         bucket[str(table)] = bucket.get(str(table), 0) + 1
     return deleted, restored
 
@@ -559,10 +552,74 @@ def _undo_all(
             log.debug("revert_page", what=what, rows=done)
             observer.advanced(done)
 
-    # Restores first: a before-image only names rows that existed before the reverted
-    # runs, so restoring never points at a row the deletes below remove.
+    # Re-inserts and restores first: a before-image only names rows that existed before
+    # the reverted runs, so it never points at a row the deletes below remove. Rows the
+    # runs deleted come back parents first (the deletes went children first).
+    repeat(lambda: _reinsert_page(session, by_name, params, result), "revert re-insert")
     repeat(lambda: _restore_page(session, by_name, params, result), "revert restore")
     repeat(lambda: _delete_page(session, by_name, params, result), "revert delete")
+
+    def sweep() -> int:
+        # What is left: deletes that found nothing to remove. No row to touch.
+        with session.transaction(), session.raw.cursor() as cur:
+            cur.execute(
+                "DELETE FROM seedctl.applied WHERE tenant = %(tenant)s AND run_id = ANY(%(runs)s)",
+                params,
+            )
+            return 0
+
+    session.retrying(sweep, what="revert: the last ledger rows")
+
+
+def _reinsert_page(
+    session: RunSession,
+    by_name: dict[str, TableSpec],
+    params: dict[str, object],
+    result: RevertResult,
+) -> int:
+    """Rows a reverted run deleted last: insert the image from before the runs, if they
+    existed then, and drop their entries. Newest delete first, so parents come back first."""
+    with session.transaction():
+        raw = session.raw
+        with raw.cursor() as cur:
+            cur.execute(
+                "SELECT table_name, row_id FROM seedctl.applied a"
+                " WHERE tenant = %(tenant)s AND run_id = ANY(%(runs)s) AND outcome = 'deleted'"
+                " AND NOT EXISTS (SELECT 1 FROM seedctl.applied n WHERE n.tenant = a.tenant"
+                "   AND n.table_name = a.table_name AND n.row_id = a.row_id"
+                "   AND n.run_id = ANY(%(runs)s) AND (n.applied_at, n.seq) > (a.applied_at, a.seq))"
+                " ORDER BY applied_at DESC, seq DESC LIMIT %(limit)s",
+                params,
+            )
+            rows = [(str(table), row_id) for table, row_id in cur.fetchall()]
+            if not rows:
+                return 0
+            for table, ids in _runs_in_order(rows):
+                spec = _spec(by_name, table)
+                columns = sorted(c for c in spec.columns if not spec.column_info[c].generated)
+                names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+                values = sql.SQL(", ").join(
+                    sql.SQL("r.{}").format(sql.Identifier(c)) for c in columns
+                )
+                cur.execute(
+                    sql.SQL(
+                        "INSERT INTO {target} ({names}) OVERRIDING SYSTEM VALUE"
+                        " SELECT {values} FROM ("
+                        " SELECT DISTINCT ON (a.row_id)"
+                        " (jsonb_populate_record(NULL::{target}, a.before)).*,"
+                        " a.outcome AS seedctl_first_outcome, a.before IS NULL AS seedctl_no_image"
+                        " FROM seedctl.applied a"
+                        " WHERE a.tenant = %(tenant)s AND a.run_id = ANY(%(runs)s)"
+                        " AND a.table_name = %(table)s AND a.row_id = ANY(%(ids)s)"
+                        " ORDER BY a.row_id, a.applied_at, a.seq) r"
+                        " WHERE r.seedctl_first_outcome <> 'inserted' AND NOT r.seedctl_no_image"
+                        " ON CONFLICT DO NOTHING"
+                    ).format(target=qualified(spec), names=names, values=values),
+                    {**params, "table": table, "ids": ids},
+                )
+                result.restored[table] = result.restored.get(table, 0) + cur.rowcount
+                _drop_entries(cur, params, table, ids)
+            return len(rows)
 
 
 def _restore_page(
@@ -571,16 +628,18 @@ def _restore_page(
     params: dict[str, object],
     result: RevertResult,
 ) -> int:
-    """Rows whose first reverted entry was an update: put the before-image back."""
+    """Rows that existed before the reverted runs (their first entry has a before-image)
+    and are there now: put the before-image back."""
     with session.transaction():
         raw = session.raw
         with raw.cursor() as cur:
             cur.execute(
                 "SELECT table_name, row_id FROM seedctl.applied a"
                 " WHERE tenant = %(tenant)s AND run_id = ANY(%(runs)s) AND outcome <> 'inserted'"
+                " AND before IS NOT NULL"
                 " AND NOT EXISTS (SELECT 1 FROM seedctl.applied i WHERE i.tenant = a.tenant"
                 "   AND i.table_name = a.table_name AND i.row_id = a.row_id"
-                "   AND i.run_id = ANY(%(runs)s) AND i.outcome = 'inserted')"
+                "   AND i.run_id = ANY(%(runs)s) AND (i.applied_at, i.seq) < (a.applied_at, a.seq))"
                 " ORDER BY applied_at, seq LIMIT %(limit)s",
                 params,
             )

@@ -1,6 +1,7 @@
 """The target tables: the catalog's view of them (the catalog is the schema), the
-allow-list a log is checked against, their names and row addresses as SQL, and
-``schema create`` for schemas seedctl owns. Every table or column name that reaches
+allow-list a log is checked against, their names and row addresses as SQL, the
+rows outside the ledger that hang on seeded rows by foreign keys, and ``schema
+create`` for schemas seedctl owns. Every table or column name that reaches
 SQL passes through here.
 """
 
@@ -20,6 +21,13 @@ if TYPE_CHECKING:
         referenced_column,
     )
     from seedctl.engine.target.create import SchemaResult, create_target_schema
+    from seedctl.engine.target.dependents import (
+        Dependent,
+        Doomed,
+        find_dependents,
+        refuse_dependents,
+        triggers_on,
+    )
     from seedctl.engine.target.sqlnames import (
         comparable,
         key_match,
@@ -34,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AllowList",
     "Column",
+    "Dependent",
+    "Doomed",
     "ForeignKey",
     "SchemaResult",
     "Shape",
@@ -46,6 +56,7 @@ __all__ = [
     "column_check",
     "comparable",
     "create_target_schema",
+    "find_dependents",
     "key_match",
     "ledger_key",
     "primary_key",
@@ -53,10 +64,12 @@ __all__ = [
     "read_tables",
     "read_target",
     "referenced_column",
+    "refuse_dependents",
     "row_key_sql",
     "row_match",
     "shape_of",
     "table_schemas",
+    "triggers_on",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -73,6 +86,13 @@ __getattr__, __dir__ = lazy_exports(
             "referenced_column",
         ),
         ".create": ("SchemaResult", "create_target_schema"),
+        ".dependents": (
+            "Dependent",
+            "Doomed",
+            "find_dependents",
+            "refuse_dependents",
+            "triggers_on",
+        ),
         ".values": ("ValueChecks", "column_check"),
         ".sqlnames": (
             "comparable",

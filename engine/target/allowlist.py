@@ -30,6 +30,8 @@ class Shape(NamedTuple):
     insert_only: tuple[str, ...]
     refs: tuple[tuple[str, str], ...]
     """``(column, referenced entity)`` per ``values_from`` column."""
+    op: str = "upsert"
+    """``delete``: no columns; only its table must exist."""
 
 
 def shape_of(command: Command) -> Shape:
@@ -41,6 +43,7 @@ def shape_of(command: Command) -> Shape:
         command.conflict,
         command.insert_only,
         tuple((c, r.entity) for c, r in refs.items()) if refs else (),
+        command.op,
     )
 
 

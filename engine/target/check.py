@@ -94,7 +94,7 @@ def check_shapes(
     problems: list[str] = []
     for shape, line in sorted(shapes.items(), key=lambda item: item[1]):
         spec = tables.get(shape.table)
-        if spec is None:
+        if spec is None or shape.op == "delete":
             continue  # a missing table is reported whole by check_target
         problems += [
             f"{path}:{line}: {p}" for p in _shape_problems(spec, shape, tables, entity_tables)

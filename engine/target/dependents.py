@@ -1,25 +1,28 @@
-"""Rows outside the ledger that a revert would delete, change or trip over. Read-only.
+"""Rows outside the ledger that deleting seeded rows would delete, change or trip over.
 
-Revert deletes only the rows its ledger names, but the database follows foreign
-keys from there: an app row that points at a seeded row through an ``ON DELETE
-CASCADE`` key goes with it (every Prisma relation is one), ``SET NULL`` and ``SET
-DEFAULT`` keys change it, and a ``NO ACTION`` or ``RESTRICT`` key makes the delete
-fail part way. Before the first write, this finds every such row, following
-cascades on to the rows they would take with them, and counts them per table
-and key. Rows the revert deletes itself (in the ledger) never count.
+Revert, and apply removing rows a later generation no longer makes, delete only
+rows the ledger names, but the database follows foreign keys from there: an app
+row that points at a seeded row through an ``ON DELETE CASCADE`` key goes with it
+(every Prisma relation is one), ``SET NULL`` and ``SET DEFAULT`` keys change it,
+and a ``NO ACTION`` or ``RESTRICT`` key makes the delete fail part way. Before the
+first write, this finds every such row, following cascades on to the rows they
+would take with them, and counts them per table and key. Rows deleted or restored
+by the same run (in the ledger) never count. Read-only.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
-from seedctl.engine.target import TableSpec, qualified, row_match
+from seedctl.engine.target.catalog import TableSpec
+from seedctl.engine.target.sqlnames import qualified, row_match
+from seedctl.ledger import DependentRowsError
 
-__all__ = ["ACTIONS", "Dependent", "find_dependents", "triggers_on"]
+__all__ = ["ACTIONS", "Dependent", "Doomed", "find_dependents", "refuse_dependents", "triggers_on"]
 
 ACTIONS = {"c": "cascade", "n": "set null", "d": "set default", "a": "no action", "r": "restrict"}
 MAX_DEPTH = 4
@@ -78,13 +81,47 @@ def _keys_to(cur: psycopg.Cursor[tuple[object, ...]], schema: str, table: str) -
     ]
 
 
-def _seeded(spec: TableSpec, scope: sql.Composable) -> sql.Composable:
-    """The rows of ``spec`` this revert deletes: inserted by the runs in scope."""
+@dataclass(frozen=True)
+class Doomed:
+    """Which rows go, as conditions on a ledger row ``a`` of a table: ``deleted`` the rows
+    the run deletes, ``handled`` every row it deletes or restores itself (never outside)."""
+
+    deleted: Callable[[TableSpec], sql.Composable]
+    handled: Callable[[TableSpec], sql.Composable]
+
+    @classmethod
+    def reverting(cls, tenant: str, run_ids: Sequence[uuid.UUID]) -> Doomed:
+        """A revert of ``run_ids``: it deletes the rows they inserted."""
+        scope = sql.SQL("a.tenant = {} AND a.run_id = ANY({}::uuid[])").format(
+            sql.Literal(tenant), sql.Literal([str(r) for r in run_ids])
+        )
+        return cls(
+            deleted=lambda spec: sql.SQL("{} AND a.outcome = 'inserted'").format(scope),
+            handled=lambda spec: scope,
+        )
+
+    @classmethod
+    def removing(cls, tenant: str, ids: Mapping[str, Sequence[str]]) -> Doomed:
+        """Apply's deletes: per table, the command ids of the rows it removes."""
+
+        def chosen(spec: TableSpec) -> sql.Composable:
+            return sql.SQL("a.tenant = {} AND a.row_id = ANY({}::text[]::uuid[])").format(
+                sql.Literal(tenant), sql.Literal(list(ids.get(spec.name, ())))
+            )
+
+        return cls(deleted=chosen, handled=chosen)
+
+
+def _seeded(spec: TableSpec, doomed: Doomed) -> sql.Composable:
+    """The rows of ``spec`` the run deletes."""
     return sql.SQL(
         "SELECT t.* FROM {target} t WHERE EXISTS (SELECT 1 FROM seedctl.applied a "
-        "WHERE {scope} AND a.table_name = {name} AND a.outcome = 'inserted' AND {match})"
+        "WHERE {scope} AND a.table_name = {name} AND {match})"
     ).format(
-        target=qualified(spec), scope=scope, name=sql.Literal(spec.name), match=row_match(spec)
+        target=qualified(spec),
+        scope=doomed.deleted(spec),
+        name=sql.Literal(spec.name),
+        match=row_match(spec),
     )
 
 
@@ -95,44 +132,41 @@ def _columns(alias: str, names: Sequence[str]) -> sql.Composable:
 
 
 def find_dependents(
-    cur: psycopg.Cursor[tuple[object, ...]],
-    specs: Sequence[TableSpec],
-    *,
-    tenant: str,
-    run_ids: Sequence[uuid.UUID],
+    cur: psycopg.Cursor[tuple[object, ...]], specs: Sequence[TableSpec], doomed: Doomed
 ) -> list[Dependent]:
-    """Every group of rows outside the ledger the revert of ``run_ids`` would touch."""
-    scope = sql.SQL("a.tenant = {} AND a.run_id = ANY({}::uuid[])").format(
-        sql.Literal(tenant), sql.Literal([str(r) for r in run_ids])
-    )
+    """Every group of rows outside the ledger that deleting the ``doomed`` rows would touch."""
     by_place: Mapping[tuple[str | None, str], TableSpec] = {(s.schema, s.name): s for s in specs}
     found: list[Dependent] = []
     # (the rows that go, as SQL; where they live; how deep) for every set of doomed rows.
     frontier: list[tuple[sql.Composable, str, str, int]] = [
-        (_seeded(spec, scope), spec.schema or "public", spec.name, 1) for spec in specs
+        (_seeded(spec, doomed), spec.schema or "public", spec.name, 1) for spec in specs
     ]
     while frontier:
-        doomed, schema, table, depth = frontier.pop(0)
+        going, schema, table, depth = frontier.pop(0)
         for key in _keys_to(cur, schema, table):
             child = sql.Identifier(key.schema, key.table)
-            points = sql.SQL("({cols}) IN (SELECT {refs} FROM ({doomed}) AS p)").format(
+            points = sql.SQL("({cols}) IN (SELECT {refs} FROM ({going}) AS p)").format(
                 cols=sql.SQL(", ").join(
                     sql.SQL("c.{}").format(sql.Identifier(c)) for c in key.columns
                 ),
                 refs=sql.SQL(", ").join(
                     sql.SQL("p.{}").format(sql.Identifier(c)) for c in key.ref_columns
                 ),
-                doomed=doomed,
+                going=going,
             )
             ours = by_place.get((key.schema, key.table))
-            # Rows the revert deletes or restores itself are not outside: a restored row
+            # Rows the run deletes or restores itself are not outside: a restored row
             # gets an image from before the reverted runs, which cannot point at rows
             # they inserted.
             outside = (
                 sql.SQL(
                     "NOT EXISTS (SELECT 1 FROM seedctl.applied a WHERE {scope} "
                     "AND a.table_name = {name} AND {match})"
-                ).format(scope=scope, name=sql.Literal(ours.name), match=row_match(ours, "c", "a"))
+                ).format(
+                    scope=doomed.handled(ours),
+                    name=sql.Literal(ours.name),
+                    match=row_match(ours, "c", "a"),
+                )
                 if ours is not None
                 else sql.SQL("true")
             )
@@ -163,3 +197,32 @@ def triggers_on(cur: psycopg.Cursor[tuple[object, ...]], specs: Sequence[TableSp
         {"names": names},
     )
     return [f"{table}: {trigger}" for table, trigger in cur.fetchall()]
+
+
+def refuse_dependents(dependents: Sequence[Dependent], *, cascade: bool, action: str) -> None:
+    """Raise :class:`DependentRowsError` unless every row outside the ledger may go with the
+    deletes (``cascade``, and no NO ACTION or RESTRICT key). ``action``: "revert", "apply"."""
+    blocking = [d for d in dependents if d.blocks]
+    if not blocking and (cascade or not dependents):
+        return
+    shown = blocking or list(dependents)
+    lines = "\n  ".join(
+        f"{d.table}: {d.rows} row{'s' if d.rows != 1 else ''} ({d.key}, on delete {d.action}) "
+        f"{'refer to' if d.depth == 1 else 'go with rows of'} {d.parent}"
+        for d in shown
+    )
+    if blocking:
+        advice = (
+            "these rows would make the delete fail; remove or repoint them first "
+            "(--cascade does not apply to NO ACTION or RESTRICT keys)"
+        )
+    else:
+        advice = "pass --cascade to let the database delete or change them with the seed"
+    if action == "apply":
+        advice += ", or --no-prune to keep the rows the log removed"
+    done = "reverted" if action == "revert" else "written"
+    raise DependentRowsError(
+        f"{action} would touch rows seedctl did not write; nothing was {done}:\n  "
+        + lines
+        + f"\n{advice}."
+    )
