@@ -141,8 +141,9 @@ def repair(path: PathArgument, as_json: JsonOption = False) -> None:
     if done.torn_bytes:
         parts.append(f"cut a torn last line of {done.torn_bytes} bytes")
     if done.unfinished_lines:
+        lines = "line" if done.unfinished_lines == 1 else "lines"
         parts.append(
-            f"cut {done.unfinished_lines} lines of an unfinished generation "
+            f"cut {done.unfinished_lines} {lines} of an unfinished generation "
             f"({done.unfinished_bytes} bytes)"
         )
     if parts:
