@@ -298,6 +298,44 @@ def test_a_second_generation_updates_by_real_key_and_revert_restores_it(
     assert all(not rows for rows in logical_state(database_url, app).values())
 
 
+def test_a_smaller_generation_removes_rows_by_real_key_and_revert_puts_them_back(
+    app: App, database_url: str, reference_url: str, tmp_path: Path
+) -> None:
+    """Scale 2, then scale 1: the rows scale 1 no longer makes are deleted by their real keys
+    (serial and identity ids, the composite Membership key, the Profile keyed by its user,
+    children before parents under ON DELETE CASCADE), the app's own rows untouched, the
+    tables as a fresh apply of scale 1 leaves them; revert --runs 1 puts every removed row
+    back with the very keys the database had given it."""
+    before = exact_state(database_url, app)
+    log = write_log(tmp_path / "seed.log", app.scenario, scale=2, remove_missing=True)
+    apply_log(log, database_url=database_url)
+    at_scale_2 = exact_state(database_url, app)
+
+    write_log(log, app.scenario, scale=1, remove_missing=True)
+    plan = plan_log(log, database_url=database_url)
+    two, one = (app.scenario.expected_counts(_params(app, scale=s)) for s in (2, 1))
+    removed = {e: two[e] - one[e] for e in two if two[e] > one[e]}
+    assert {e: p.would_delete for e, p in plan.entities.items() if p.would_delete} == removed
+    assert plan.dependents == []
+    result = apply_log(log, database_url=database_url)
+    assert {e: t.deleted for e, t in result.entities.items() if t.deleted} == removed
+    after = exact_state(database_url, app)
+    for table, rows in before.items():
+        assert set(rows) <= set(after[table]), f"{table}: an app row changed or went"
+
+    apply_migrations(reference_url, app.migrations)
+    with psycopg.connect(reference_url, autocommit=True) as conn:
+        conn.execute(app.app_rows)  # type: ignore[call-overload]
+    apply_log(write_log(tmp_path / "fresh.log", app.scenario, scale=1), database_url=reference_url)
+    assert logical_state(database_url, app) == logical_state(reference_url, app)
+    assert verify_log(log, database_url=database_url).ok
+
+    revert(database_url=database_url, log_path=log, runs=1)
+    assert exact_state(database_url, app) == at_scale_2
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(app.app_insert)  # type: ignore[call-overload]
+
+
 def test_an_app_row_holding_a_seeded_natural_key_is_a_collision(
     app: App, database_url: str, tmp_path: Path
 ) -> None:

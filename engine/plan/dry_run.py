@@ -78,7 +78,8 @@ def plan_log(
         result = PlanResult(
             tenant=tenant,
             scenario=scan.header.scenario,
-            params=dict(scan.header.params),
+            # What the log makes now: its last generation's params (format 1: the header's).
+            params=dict(scan.generations[-1].params if scan.generations else scan.header.params),
             log_path=str(scan.path),
             log_digest=scan.digest,
             database=describe(database.url),

@@ -45,7 +45,7 @@ def render_plan_report(result: PlanResult) -> str:
         "",
         f"- Log: `{result.log_path}`",
         f"- Log digest: `{result.log_digest}`",
-        f"- Scenario: `{result.scenario}`, tenant `{result.tenant}`, header params: {params}",
+        f"- Scenario: `{result.scenario}`, tenant `{result.tenant}`, params: {params}",
         f"- Database: {result.database} (environment: {result.environment or 'unmarked'})",
         f"- Ledger: {'present' if result.ledger_exists else 'not created yet'}",
         f"- Batches: {result.batches} (at most {result.batch_size} rows each, in log order)",

@@ -10,14 +10,17 @@ from seedctl.engine.target import TableSpec, primary_key, qualified, row_match
 
 __all__ = ["dangling_sql", "drift_sql", "seeded_rows_sql"]
 
-# The latest ledger entry per seeded row of one tenant and entity: the row's last
-# applied image. seq orders them: apply writes a log's commands in log order.
+# The latest ledger entry per seeded row of one tenant and entity, as every part reads
+# it (applied_at, then seq), less the rows it says the seed deleted: the rows that should
+# be there, each with its last applied image.
 _LATEST = sql.SQL(
     """
-    SELECT DISTINCT ON (a.row_id) a.row_id, a.row_key, a.seq, a.after
-    FROM seedctl.applied a
-    WHERE a.tenant = %(tenant)s AND a.entity = %(entity)s AND a.table_name = %(table)s
-    ORDER BY a.row_id, a.seq DESC
+    SELECT * FROM (
+        SELECT DISTINCT ON (a.row_id) a.row_id, a.row_key, a.seq, a.after, a.outcome
+        FROM seedctl.applied a
+        WHERE a.tenant = %(tenant)s AND a.entity = %(entity)s AND a.table_name = %(table)s
+        ORDER BY a.row_id, a.applied_at DESC, a.seq DESC
+    ) AS entries WHERE outcome <> 'deleted'
 """
 )
 

@@ -4,7 +4,7 @@ Four checks, all read-only (one READ ONLY transaction, engine/db/readonly.py):
 
 - counts (spec section 8): per entity, the rows the ledger recorded for the
   tenant that are still in the table, against the scenario's ``expected_counts``
-  for the log's header params, or against the log's distinct rows when the log
+  for the params of the log's last generation, or against the log's rows when the log
   was appended with other params than its header's;
 - drift: every seeded row still equals its last applied image (the newest
   ``seedctl.applied`` entry for it); a deleted row is a difference too;
@@ -148,7 +148,9 @@ class _Expected:
 
 def _expected_counts(scan: LogScan) -> _Expected:
     log_rows = {e: scan.rows[e] for e in scan.scenario.entity_tables if scan.rows[e]}
-    params = _header_params(scan.header.params)
+    # The last generation's params say what the log makes now (format 1: the header's).
+    given = scan.generations[-1].params if scan.generations else scan.header.params
+    params = _header_params(given)
     if params is None:
         return _Expected(
             {},
@@ -159,13 +161,13 @@ def _expected_counts(scan: LogScan) -> _Expected:
     scenario_rows = {e: n for e, n in scan.scenario.expected_counts(params).items() if n}
     if scenario_rows == log_rows:
         return _Expected(scenario_rows, scenario_rows, "scenario")
-    described = ", ".join(f"{k}={v}" for k, v in sorted(scan.header.params.items()))
+    described = ", ".join(f"{k}={v}" for k, v in sorted(given.items()))
     return _Expected(
         scenario_rows,
         log_rows,
         "log",
         f"the log's distinct rows differ from what scenario {scan.header.scenario} gives for "
-        f"its header params ({described}): it was appended with other params, so the "
+        f"its last generation's params ({described}): it was appended with other params, so the "
         "expected counts are the log's distinct rows",
     )
 

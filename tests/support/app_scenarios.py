@@ -310,9 +310,15 @@ def plugin_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 
 def write_log(
-    path: Path, scenario: PrismaApp | DjangoLibrary, *, scale: int = 1, as_of: str = "2026-01-15"
+    path: Path,
+    scenario: PrismaApp | DjangoLibrary,
+    *,
+    scale: int = 1,
+    as_of: str = "2026-01-15",
+    remove_missing: bool = False,
 ) -> Path:
-    """Generate ``scenario`` into the log at ``path`` (appending what it lacks)."""
+    """Generate ``scenario`` into the log at ``path`` (appending what it lacks; with
+    ``remove_missing`` a delete for every row it no longer makes, as ``generate`` does)."""
     params = ScenarioParams(
         seed=f"{scenario.name}-seed", as_of=dt.date.fromisoformat(as_of), scale=scale
     )
@@ -322,5 +328,5 @@ def write_log(
         params=params.as_header(),
         generator=scenario.version,
     )
-    append_commands(path, header, scenario.generate(params))
+    append_commands(path, header, scenario.generate(params), remove_missing=remove_missing)
     return path
