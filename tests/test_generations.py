@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 from seedctl.engine.apply import apply_log
 from seedctl.engine.generation import generate_log
 from seedctl.engine.revert import revert
+from seedctl.engine.scenarios import register_scenario
 from seedctl.ledger import DependentRowsError, LogCorruptError, verify_log
 from seedctl.ledger.logfile import LogHeader, LogReader
 
 from tests.support.dbstate import dump_tables
-from tests.support.mini import MINI, TABLES
+from tests.support.mini import MINI, MINI_V2, TABLES
 
 DAY_1, DAY_2, DAY_3 = dt.date(2026, 11, 25), dt.date(2026, 12, 25), dt.date(2027, 1, 9)
 
@@ -276,10 +277,11 @@ GENERATIONS = st.lists(
     st.tuples(
         st.sampled_from([DAY_1, DAY_2, DAY_3]),
         st.sampled_from([1, 3, 6]),
+        st.sampled_from([MINI, MINI_V2]),  # the scenario's version
         st.booleans(),  # apply after this generation, or only after a later one
     ),
     min_size=1,
-    max_size=4,
+    max_size=5,
 )
 
 
@@ -291,7 +293,7 @@ def reset(url: str) -> None:
 
 
 @settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -300,25 +302,31 @@ def test_any_sequence_of_generations_equals_a_fresh_apply_of_the_last(
     tmp_path_factory: pytest.TempPathFactory,
     database_url: str,
     reference_url: str,
-    steps: list[tuple[dt.date, int, bool]],
+    steps: list[tuple[dt.date, int, Any, bool]],
 ) -> None:
-    """Generations in any order of as_of and scale, applied after some of them and at the
-    end: every seeded table equals a fresh apply of the last generation alone, and a full
-    revert leaves the tables empty."""
+    """Generations in any order of as_of, scale and scenario version, applied after some of
+    them and at the end: every seeded table equals a fresh apply of the last generation
+    alone, a rerun writes nothing, and a full revert leaves the tables empty."""
     reset(database_url)
     reset(reference_url)
     folder = tmp_path_factory.mktemp("generations")
     log = folder / "mini.log"
-    for as_of, scale, applied_now in steps:
-        gen(log, as_of=as_of, scale=scale)
-        if applied_now:
-            apply_log(log, database_url=database_url, create_schema=True)
-    apply_log(log, database_url=database_url, create_schema=True)
-    last_as_of, last_scale, _ = steps[-1]
-    fresh = folder / "fresh.log"
-    gen(fresh, as_of=last_as_of, scale=last_scale)
-    apply_log(fresh, database_url=reference_url, create_schema=True)
+    try:
+        for as_of, scale, version, applied_now in steps:
+            register_scenario(version)
+            gen(log, as_of=as_of, scale=scale)
+            if applied_now:
+                apply_log(log, database_url=database_url, create_schema=True)
+        apply_log(log, database_url=database_url, create_schema=True)
+        last_as_of, last_scale, last_version, _ = steps[-1]
+        register_scenario(last_version)
+        fresh = folder / "fresh.log"
+        gen(fresh, as_of=last_as_of, scale=last_scale)
+        apply_log(fresh, database_url=reference_url, create_schema=True)
+    finally:
+        register_scenario(MINI)
     assert dump_tables(database_url, TABLES) == dump_tables(reference_url, TABLES)
+    assert [g.generator for g in verify_log(log).generations][-1] == last_version.version
     assert apply_log(log, database_url=database_url).written == 0
     revert(database_url=database_url, log_path=log)
     assert all(not rows for rows in dump_tables(database_url, TABLES).values())

@@ -80,6 +80,7 @@ from seedctl.ledger import (
     Command,
     ConfigError,
     DriftError,
+    JsonScalar,
     SeedctlError,
     UnknownNameError,
     VerificationFailedError,
@@ -622,7 +623,7 @@ def _run(
             log_digest=scan.digest,
             log_file_sha256=log_sha,
             scenario=scan.header.scenario,
-            params=scan.header.params,
+            params=_current_params(scan),
         ),
         what="apply: recording the run",
     )
@@ -854,19 +855,27 @@ def _check_counts(session: RunSession, scan: LogScan, target: Target, result: Ap
         )
 
 
+def _current_params(scan: LogScan) -> dict[str, JsonScalar]:
+    """The params of what the log makes now: its last generation's (format 1: the header's)."""
+    return dict(scan.generations[-1].params if scan.generations else scan.header.params)
+
+
 def _warn_if_other_log(
     conn: sa.Connection, scan: LogScan, on_warning: Callable[[str, str], None] | None
 ) -> None:
     """Warn, before any write, when the tenant's last apply used another seed or scale.
 
-    A later ``--as-of`` appended to the same log is the normal update and stays quiet;
-    another seed, scale or scenario means the ledger holds rows this log does not name.
-    Read-only.
+    A later generation of the same log (another ``--as-of`` or ``--scale``) is the
+    normal update and stays quiet: its deletes remove what it no longer makes. Another
+    seed, scale or scenario in a log of its own means the ledger holds rows this log
+    does not name. Read-only.
     """
     last = store.last_apply_run(conn, scan.header.tenant)
     if last is None or not isinstance(last.params, dict):
         return
-    now = scan.header.params
+    if any(dict(g.params) == last.params for g in scan.generations):
+        return
+    now = _current_params(scan)
     differs = {
         k: (last.params.get(k), now.get(k))
         for k in sorted(set(last.params) | set(now))

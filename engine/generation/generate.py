@@ -126,7 +126,8 @@ def _kept_params(
 
 
 def _check_same_origin(path: Path, header: LogHeader) -> None:
-    """Refuse to mix seeds or generator versions in one log (scale and as_of may change)."""
+    """Refuse to mix seeds in one log. as_of, scale and the scenario's version may change:
+    each generation records its own, and apply follows the last."""
     with LogReader(path) as reader:
         existing = reader.header
     if existing.scenario != header.scenario:
@@ -135,13 +136,6 @@ def _check_same_origin(path: Path, header: LogHeader) -> None:
         raise LogError(
             f"this log was generated with seed {existing.params.get('seed')!r}, not "
             f"{header.params['seed']!r}; one log holds one seed: use another --log",
-            path=str(path),
-            line=1,
-        )
-    if existing.generator != header.generator:
-        raise LogError(
-            f"this log was made by generator {existing.generator!r}, this seedctl is "
-            f"{header.generator!r}; start a new log with another --log",
             path=str(path),
             line=1,
         )

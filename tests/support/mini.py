@@ -54,6 +54,8 @@ class MiniScenario:
 
     name = "mini"
     version = "mini/1"
+    name_format = "Person {}"
+    lead_every = 10
     metadata = metadata
     entity_tables: Mapping[str, str] = {
         "org": "mini_orgs",
@@ -93,7 +95,7 @@ class MiniScenario:
                     "id": pid,
                     "org_id": org_id,
                     "email": email,
-                    "name": f"Person {i}",
+                    "name": self.name_format.format(i),
                     "manager_id": manager,
                     "password_hash": f"hash-of-{email}",
                     "last_seen": seen.isoformat(),
@@ -102,7 +104,7 @@ class MiniScenario:
                 insert_only=("password_hash",),
             )
         for i, pid in enumerate(person_ids):
-            role = "lead" if i % 10 == 0 else "member"
+            role = "lead" if i % self.lead_every == 0 else "member"
             mid = _id("membership", pid, role)
             yield Command(
                 op="upsert",
@@ -119,7 +121,17 @@ class MiniScenario:
         return {"org": 1, "person": params.scale, "membership": params.scale}
 
 
+class MiniScenarioV2(MiniScenario):
+    """The next version of ``mini``: people are named otherwise (updates) and every fifth
+    is a lead (memberships whose natural key changes: removals and new rows)."""
+
+    version = "mini/2"
+    name_format = "Person no. {}"
+    lead_every = 5
+
+
 MINI = MiniScenario()
+MINI_V2 = MiniScenarioV2()
 register_scenario(MINI)
 
 TABLES = ["mini_orgs", "mini_people", "mini_memberships"]
