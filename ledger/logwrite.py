@@ -24,7 +24,7 @@ from binascii import hexlify
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final, NamedTuple
+from typing import IO, Any, Final, NamedTuple
 
 import msgspec
 from seedctl.ledger.commands import Command, canonical_bytes, delete_command
@@ -168,24 +168,17 @@ def encode_batches(
         yield encode_batch(pending)
 
 
-class _Row:
-    """One row's place in the log: its content now (None once deleted), its latest command's
-    hash, the line that first made it, and whether this generation made it."""
-
-    __slots__ = ("content", "first_seq", "latest", "made")
-
-    def __init__(self, content: bytes | None, latest: bytes, first_seq: int) -> None:
-        self.content = content
-        self.latest = latest
-        self.first_seq = first_seq
-        self.made = False
+# One row's place in the log, a list for speed (a million of them per large log): its
+# content now (None once deleted), its latest command's hash, the line that first made
+# it, and whether this generation made it.
+CONTENT, LATEST, FIRST_SEQ, MADE = 0, 1, 2, 3
 
 
 class _History:
     """Every row of a log, by ``["entity","id"]``: what a new generation is compared with."""
 
     def __init__(self) -> None:
-        self.rows: dict[bytes, _Row] = {}
+        self.rows: dict[bytes, list[Any]] = {}
         self.entity_first: dict[str, int] = {}
 
     def add(self, record: LogRecord) -> None:
@@ -200,14 +193,14 @@ class _History:
         key = _row_key(record)
         row = self.rows.get(key)
         if row is None:
-            self.rows[key] = _Row(content, digest, record.seq)
+            self.rows[key] = [content, digest, record.seq, False]
             self.entity_first.setdefault(record.entity, record.seq)
         else:
-            row.content, row.latest = content, digest
+            row[CONTENT], row[LATEST] = content, digest
 
     @property
     def live(self) -> int:
-        return sum(1 for row in self.rows.values() if row.content is not None)
+        return sum(1 for row in self.rows.values() if row[CONTENT] is not None)
 
 
 class _Chain:
@@ -262,7 +255,6 @@ def _write_generation(
     """
     skipped = 0
     rows = history.rows
-    new_row = _Row
     sha256 = hashlib.sha256
     seq, prev = chain.seq, chain.prev
     for digests, heads, tails, keys in batches:
@@ -275,15 +267,14 @@ def _write_generation(
             at += 32
             row = rows.get(key)
             if row is None:
-                row = rows[key] = new_row(content, content, seq + 1)
-            elif row.content == content:
-                row.made = True
+                rows[key] = [content, content, seq + 1, True]
+            elif row[CONTENT] == content:
+                row[MADE] = True
                 skipped += 1
                 continue
             else:
-                head, row.latest = _overriding(head, tail, content, row.latest)  # noqa: PLW2901
-                row.content = content
-            row.made = True
+                head, row[LATEST] = _overriding(head, tail, content, row[LATEST])  # noqa: PLW2901
+                row[CONTENT], row[MADE] = content, True
             seq += 1
             line = b'%s"prev":"%s","seq":%d,%s' % (head, prev, seq, tail)
             prev = hexlify(sha256(line).digest())
@@ -293,16 +284,16 @@ def _write_generation(
             lines.append(b"")
             chain.out.write(b"\n".join(lines))
     chain.seq, chain.prev = seq, prev
-    return skipped, sum(1 for r in rows.values() if not r.made and r.content is not None)
+    return skipped, sum(1 for r in rows.values() if not r[MADE] and r[CONTENT] is not None)
 
 
 def _write_deletes(chain: _Chain, history: _History, existing: Path) -> int:
     """A delete for every row the log made that this generation did not, children first:
     entities in reverse order of first appearance, rows newest first."""
     gone = {
-        row.first_seq: row
+        row[FIRST_SEQ]: row
         for row in history.rows.values()
-        if not row.made and row.content is not None
+        if not row[MADE] and row[CONTENT] is not None
     }
     if not gone:
         return 0
@@ -326,13 +317,13 @@ def _write_deletes(chain: _Chain, history: _History, existing: Path) -> int:
             table=first.table,
             id=first.id,
             key=first.key,
-            overrides=row.latest.hex(),
+            overrides=row[LATEST].hex(),
         )
         body = canonical_bytes(command)
         digest = hashlib.sha256(body).digest()
         head, tail = _split(body, digest)
         lines.append(chain.command_line(head, tail))
-        row.content, row.latest, row.made = None, digest, True
+        row[CONTENT], row[LATEST], row[MADE] = None, digest, True
     chain.write(lines)
     return len(order)
 
