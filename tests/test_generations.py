@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +18,7 @@ from seedctl.engine.apply import apply_log
 from seedctl.engine.generation import generate_log
 from seedctl.engine.revert import revert
 from seedctl.engine.scenarios import register_scenario
-from seedctl.ledger import DependentRowsError, LogCorruptError, verify_log
+from seedctl.ledger import ConfigError, DependentRowsError, DriftError, LogCorruptError, verify_log
 from seedctl.ledger.logfile import LogHeader, LogReader
 
 from tests.support.dbstate import dump_tables
@@ -241,7 +242,12 @@ def write_format_1(source: Path, target: Path) -> None:
 
     with LogReader(source) as reader:
         header = reader.header
-        commands = [command.command() for command, _ in reader]
+        # Format 1 had no deletes and no overrides: a row's commands stood one after another.
+        commands = [
+            msgspec.structs.replace(command.command(), overrides=msgspec.UNSET)
+            for command, _ in reader
+            if command.op == "upsert"
+        ]
     from seedctl.ledger import canonical_bytes
 
     head = canonical_bytes(
@@ -330,3 +336,142 @@ def test_any_sequence_of_generations_equals_a_fresh_apply_of_the_last(
     assert apply_log(log, database_url=database_url).written == 0
     revert(database_url=database_url, log_path=log)
     assert all(not rows for rows in dump_tables(database_url, TABLES).values())
+
+
+# -- found by review: churn, --no-prune, drift, format-1 params --------------------------
+
+
+def add_app_membership(url: str, email: str) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "INSERT INTO mini_memberships (id, person_id, role) SELECT "
+            "'00000000-0000-4000-8000-000000000002', id, 'app-made' FROM mini_people "
+            "WHERE email = %s",
+            (email,),
+        )
+
+
+def test_a_row_removed_and_made_again_before_apply_is_never_deleted(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Scale 4, 3, 4 again, applied at once: the delete in between is overridden by the last
+    generation, so the row (and the app's own row hanging on it) stays, and nothing at all
+    is written: the last generation makes exactly what the database holds."""
+    log = tmp_path / "mini.log"
+    gen(log, as_of=DAY_1, scale=4)
+    apply_log(log, database_url=database_url, create_schema=True)
+    add_app_membership(database_url, "p3@acme.test")
+    before = dump_tables(database_url, TABLES)
+    gen(log, scale=3)
+    gen(log, scale=4)
+    for prune in (True, False):
+        result = apply_log(log, database_url=database_url, prune=prune)
+        assert sum(t.deleted for t in result.entities.values()) == 0
+    assert dump_tables(database_url, TABLES) == before
+
+
+def test_no_prune_keeps_the_rows_but_applies_every_other_change(
+    tmp_path: Path, database_url: str
+) -> None:
+    """--no-prune leaves only the deletes pending: the people a later generation makes again
+    and the dates it moves are written, the rows it removed stay, the run succeeds; a later
+    apply without it removes them."""
+    log = tmp_path / "mini.log"
+    gen(log, as_of=DAY_1, scale=6)
+    apply_log(log, database_url=database_url, create_schema=True)
+    gen(log, scale=3)
+    apply_log(log, database_url=database_url, prune=False)
+    gen(log, as_of=DAY_2, scale=5)
+    kept = apply_log(log, database_url=database_url, prune=False)
+    assert kept.entities["person"].kept == 1
+    assert count(database_url, "mini_people") == 6
+    assert last_seen(database_url)[-1] == "2026-12-25"
+    pruned = apply_log(log, database_url=database_url)
+    assert pruned.entities["person"].deleted == 1
+    assert count(database_url, "mini_people") == 5
+
+
+def test_drift_on_a_row_to_remove(tmp_path: Path, database_url: str) -> None:
+    """A row the app edited that a generation removes: fail stops (exit 9), skip keeps it
+    and the run succeeds, overwrite removes it with its edited image in the ledger."""
+    log = tmp_path / "mini.log"
+    gen(log, as_of=DAY_1, scale=4)
+    apply_log(log, database_url=database_url, create_schema=True)
+    with psycopg.connect(database_url) as conn:
+        conn.execute("UPDATE mini_people SET name = 'Renamed' WHERE email = 'p3@acme.test'")
+    gen(log, scale=3)
+    with pytest.raises(DriftError, match="mini_people"):
+        apply_log(log, database_url=database_url)
+    skipped = apply_log(log, database_url=database_url, on_drift="skip")
+    assert (skipped.entities["person"].drift_skipped, count(database_url, "mini_people")) == (1, 4)
+    overwritten = apply_log(log, database_url=database_url, on_drift="overwrite")
+    assert overwritten.entities["person"].deleted == 1
+    with psycopg.connect(database_url) as conn:
+        image = conn.execute(
+            "SELECT before->>'name' FROM seedctl.applied WHERE outcome = 'deleted' "
+            "AND table_name = 'mini_people'"
+        ).fetchone()
+    assert image == ("Renamed",)
+
+
+def test_a_row_the_app_deleted_already_is_no_drift(tmp_path: Path, database_url: str) -> None:
+    """A generation removes a row the app deleted already: nothing to remove, no drift; the
+    delete is recorded (absent), so it is not pending again."""
+    log = tmp_path / "mini.log"
+    gen(log, as_of=DAY_1, scale=4)
+    apply_log(log, database_url=database_url, create_schema=True)
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "DELETE FROM mini_memberships WHERE person_id = "
+            "(SELECT id FROM mini_people WHERE email = 'p3@acme.test')"
+        )
+    gen(log, scale=3)
+    result = apply_log(log, database_url=database_url)
+    assert (result.entities["membership"].absent, result.entities["person"].deleted) == (1, 1)
+    assert apply_log(log, database_url=database_url).written == 0
+
+
+def test_revert_after_removal_and_a_new_serial_key_is_exact(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Prisma's serial User ids: scale 2, then 1 (removed), then 2 at another date (made
+    again, with new ids), each applied; revert --runs 2 leaves every table as after the
+    first apply, keys and all, and a full revert empties them."""
+    from tests.support.app_scenarios import PRISMA_APP, PRISMA_MIGRATIONS, apply_migrations
+    from tests.test_app_schemas import APPS, exact_state
+
+    app = APPS["prisma"]
+    apply_migrations(database_url, PRISMA_MIGRATIONS)
+    log = tmp_path / "prisma.log"
+    seed = "prisma-app-seed"
+
+    def make(scale: int, as_of: dt.date = DAY_1) -> None:
+        generate_log(PRISMA_APP.name, log, seed=seed, as_of=as_of, scale=scale, workers=0)
+        apply_log(log, database_url=database_url)
+
+    make(2)
+    first = exact_state(database_url, app)
+    make(1)
+    make(2, DAY_2)
+    assert exact_state(database_url, app) != first
+    revert(database_url=database_url, log_path=log, runs=2)
+    assert exact_state(database_url, app) == first
+    revert(database_url=database_url, log_path=log)
+    assert all(not rows for rows in exact_state(database_url, app).values())
+
+
+def test_a_grown_format_1_log_needs_its_params_said(tmp_path: Path, database_url: str) -> None:
+    """A format-1 log records only its first generation's params: once later generations
+    changed it, a bare generate refuses to guess (exit 2) and writes nothing; with --as-of
+    and --scale it upgrades and appends."""
+    log = tmp_path / "mini.log"
+    gen(log, as_of=DAY_1, scale=3)
+    gen(log, as_of=DAY_2)
+    v1 = tmp_path / "v1.log"
+    write_format_1(log, v1)
+    before = v1.read_bytes()
+    with pytest.raises(ConfigError, match="pass --as-of and --scale"):
+        gen(v1)
+    assert v1.read_bytes() == before
+    result = gen(v1, as_of=DAY_2, scale=3)
+    assert (result.upgraded, result.added) == (True, 0)

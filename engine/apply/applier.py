@@ -131,6 +131,8 @@ class EntityTally:
     """Deletes with nothing to remove (never applied, or gone already): recorded only."""
     kept: int = 0
     """Deletes left pending (``--no-prune``): the rows stay."""
+    dropped: int = 0
+    """Deletes a later generation overrode (it made the row again): never applied."""
 
 
 @dataclass
@@ -155,7 +157,7 @@ class ApplyResult:
 
     @property
     def pending(self) -> int:
-        return sum(t.commands - t.already for t in self.entities.values())
+        return sum(t.commands - t.already - t.dropped for t in self.entities.values())
 
 
 def apply_log(
@@ -239,6 +241,7 @@ def apply_log(
             )
             # Every line, every name and every pending value is checked before the first write.
             scan = scan_log(log_path, applied, checks=ValueChecks(present, scenario.entity_tables))
+            scan.settle(applied)
             result = ApplyResult(
                 tenant=tenant,
                 scenario=scan.header.scenario,
@@ -254,6 +257,7 @@ def apply_log(
                         commands=scan.commands[entity],
                         already=scan.done[entity],
                         expected_rows=scan.rows[entity],
+                        dropped=scan.dropped[entity],
                     )
             metadata = scan.scenario.metadata
             create = metadata is not None and (
@@ -282,13 +286,6 @@ def apply_log(
             )
             if pending:
                 owned = app_owned_columns(scan.scenario, scan.shapes)
-                drifted = session.retrying(
-                    lambda: _drifted(
-                        session, scan, target, applied=applied, pending=pending, owned=owned
-                    ),
-                    what="apply: drift check",
-                )
-                skip = _handle_drift(drifted, on_drift, result, scan)
                 removal = session.retrying(
                     lambda: survey_removal(session, scan, target, applied),
                     what="apply: rows to remove",
@@ -296,7 +293,14 @@ def apply_log(
                 if prune:
                     refuse_dependents(removal.dependents, cascade=cascade, action="apply")
                 else:
-                    _keep_removed(removal, scan, result, skip)
+                    _keep_removed(removal, scan, result, applied)
+                drifted = session.retrying(
+                    lambda: _drifted(
+                        session, scan, target, applied=applied, pending=pending, owned=owned
+                    ),
+                    what="apply: drift check",
+                )
+                skip = _handle_drift(drifted, on_drift, result, scan)
                 session.retrying(
                     lambda: _preflight_collisions(
                         session,
@@ -324,6 +328,7 @@ def apply_log(
                     writers=writers,
                     owned=owned,
                     skip=skip,
+                    left_pending=bool(skip) or (not prune and bool(removal.digests)),
                 )
                 result.run_id = str(run_id)
             _check_counts(session, scan, target, result)
@@ -408,7 +413,7 @@ def _drifted(
     a first apply costs one cheap query.
     """
     tables = sorted({scan.scenario.entity_tables[e] for e in pending})
-    drifted: dict[str, set[str]] = {}
+    drifted: dict[str, dict[str, bool]] = {}
     with session.transaction() as conn:
         seeded = set(
             conn.execute(
@@ -460,6 +465,8 @@ def _handle_drift(
         tally = result.entities[entity_of[d.table]]
         if on_drift == "skip":
             tally.drift_skipped += 1
+            if d.op == "delete":
+                tally.expected_rows += 1  # the row stays as the person left it
             skip.setdefault(d.table, set()).add(d.row_id)
         else:
             tally.drift_overwritten += 1
@@ -468,22 +475,22 @@ def _handle_drift(
 
 
 def _keep_removed(
-    removal: Removal, scan: LogScan, result: ApplyResult, skip: dict[str, set[str]]
+    removal: Removal, scan: LogScan, result: ApplyResult, applied: set[bytes]
 ) -> None:
-    """``--no-prune``: leave every pending delete pending, and expect its row to stay."""
+    """``--no-prune``: leave every pending delete pending (the planner skips them as if
+    applied; the ledger never records them), and expect their rows to stay."""
     entity_of = {table: entity for entity, table in scan.scenario.entity_tables.items()}
     for table, ids in removal.ids.items():
         tally = result.entities[entity_of[table]]
         tally.kept += len(ids)
         tally.expected_rows += len(removal.removable.get(table, ()))
-        skip.setdefault(table, set()).update(ids)
+    applied.update(removal.digests)
 
 
 def _without(
     entries: Iterable[tuple[int, str, Command]], skip: Mapping[str, set[str]]
 ) -> Iterator[tuple[int, str, Command]]:
-    """``entries`` less the commands ``--on-drift skip`` (and ``--no-prune``, deletes only)
-    leave pending."""
+    """``entries`` less the commands ``--on-drift skip`` leaves pending."""
     if not skip:
         yield from entries
         return
@@ -613,6 +620,7 @@ def _run(
     writers: int,
     owned: Mapping[str, tuple[str, ...]],
     skip: Mapping[str, set[str]],
+    left_pending: bool,
 ) -> uuid.UUID:
     run_id = session.in_transaction(
         lambda conn: store.start_run(
@@ -715,7 +723,7 @@ def _run(
             writer.close()
         if observer:
             observer.finished()
-    _finish(session, run_id, "succeeded", totals, scan, left_pending=bool(skip))
+    _finish(session, run_id, "succeeded", totals, scan, left_pending=left_pending)
     return run_id
 
 

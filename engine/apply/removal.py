@@ -24,6 +24,7 @@ class Removal:
     """Per table: command ids of the pending deletes, and the rows they would remove now."""
 
     ids: dict[str, list[str]] = field(default_factory=dict)
+    digests: set[bytes] = field(default_factory=set)
     removable: dict[str, list[str]] = field(default_factory=dict)
     dependents: list[Dependent] = field(default_factory=list)
 
@@ -41,8 +42,10 @@ def survey_removal(
     if not scan.deletes:
         return removal
     for _, digest, command in scan.entries():
-        if command.op == "delete" and bytes.fromhex(digest) not in applied:
+        raw = bytes.fromhex(digest)
+        if command.op == "delete" and raw not in applied:
             removal.ids.setdefault(command.table, []).append(command.id)
+            removal.digests.add(raw)
     tenant = session.tenant
     with session.transaction(), session.raw.cursor() as cur:
         for table, ids in removal.ids.items():

@@ -104,9 +104,14 @@ def scenario_params(
 
 
 def _kept_params(
-    path: Path, as_of: dt.date | None, scale: int | None
+    path: Path, scenario: Scenario, as_of: dt.date | None, scale: int | None
 ) -> tuple[dt.date | None, int | None, tuple[str, ...]]:
-    """``as_of`` and ``scale`` as given, else as the log's last generation had them."""
+    """``as_of`` and ``scale`` as given, else as the log's last generation had them.
+
+    A format-1 log (also one upgraded since) records only its first generation's params,
+    in its header: they are kept only if they make exactly the rows the log holds, each
+    once (no later generation changed anything); else the user must say.
+    """
     if as_of is not None and scale is not None:
         return as_of, scale, ()
     with LogReader(path) as reader:
@@ -115,6 +120,8 @@ def _kept_params(
     if header.format != FORMAT_1:
         last = last_generation(path)
     params = last.params if last is not None else header.params
+    if last is None or isinstance(last.upgraded_from, str):
+        _check_format_1_params(path, scenario, params, last)
     kept = []
     if as_of is None and isinstance(params.get("as_of"), str):
         as_of = dt.date.fromisoformat(str(params["as_of"]))
@@ -123,6 +130,39 @@ def _kept_params(
         scale = int(str(params["scale"]))
         kept.append("scale")
     return as_of, scale, tuple(kept)
+
+
+def _check_format_1_params(
+    path: Path, scenario: Scenario, params: dict[str, JsonScalar], last: GenerationRecord | None
+) -> None:
+    """Refuse to guess the params of a format-1 log whose later generations changed it."""
+    rows = commands = None
+    if last is not None:
+        rows, commands = last.rows, last.commands
+    else:
+        with LogReader(path) as reader:
+            seen = {(r.entity, r.id) for r, _ in reader}
+            commands = reader.summary().commands
+        rows = len(seen)
+    try:
+        expected = sum(
+            scenario.expected_counts(
+                ScenarioParams(
+                    seed=str(params["seed"]),
+                    as_of=dt.date.fromisoformat(str(params["as_of"])),
+                    scale=int(str(params.get("scale", 1))),
+                )
+            ).values()
+        )
+    except (KeyError, ValueError):
+        expected = None
+    if commands == rows == expected:
+        return
+    raise ConfigError(
+        f"{path} was written as seedctl-log/1, which records only its first generation's "
+        "params; later generations changed it, so its params now are unknown: pass --as-of "
+        "and --scale (`seedctl log show` shows what it records)"
+    )
 
 
 def _check_same_origin(path: Path, header: LogHeader) -> None:
@@ -176,7 +216,7 @@ def generate_log(
     path = Path(log_path)
     kept: tuple[str, ...] = ()
     if path.is_file():
-        as_of, scale, kept = _kept_params(path, as_of, scale)
+        as_of, scale, kept = _kept_params(path, scenario, as_of, scale)
     params = scenario_params(scenario, seed=seed, as_of=as_of, scale=scale)
     header = LogHeader(
         scenario=scenario.name,

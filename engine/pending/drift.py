@@ -30,6 +30,7 @@ class DriftedCommand:
     line: int
     table: str
     row_id: str
+    op: str = "upsert"
 
 
 def changed_rows(
@@ -75,20 +76,24 @@ def drifted_rows(
     *,
     tenant: str,
     ignored: tuple[str, ...],
-) -> set[str]:
-    """Command ids of ``spec``'s seeded rows changed or gone since the seed wrote them."""
-    return {row_id for row_id, _ in changed_rows(cur, spec, tenant=tenant, ignored=ignored)}
+) -> dict[str, bool]:
+    """Command ids of ``spec``'s seeded rows changed or gone since the seed wrote them, each
+    with whether it is gone."""
+    return dict(changed_rows(cur, spec, tenant=tenant, ignored=ignored))
 
 
 def drifted_commands(
     entries: Iterable[tuple[int, str, Command]],
     applied: Container[bytes],
-    drifted: Mapping[str, set[str]],
+    drifted: Mapping[str, Mapping[str, bool]],
 ) -> list[DriftedCommand]:
-    """The pending commands of ``entries`` that touch a drifted row, in log order."""
+    """The pending commands of ``entries`` that touch a drifted row, in log order. A delete
+    of a row someone deleted already is no drift: it finds nothing, and is recorded so."""
     found = []
     for seq, digest, command in entries:
         rows = drifted.get(command.table)
         if rows and command.id in rows and bytes.fromhex(digest) not in applied:
-            found.append(DriftedCommand(seq + 1, command.table, command.id))
+            if command.op == "delete" and rows[command.id]:
+                continue
+            found.append(DriftedCommand(seq + 1, command.table, command.id, command.op))
     return found

@@ -53,7 +53,12 @@ class LogScan:
     """Lines after the header when it was scanned: commands and generation records."""
     generations: list[GenerationRecord] = field(default_factory=list)
     deletes: Counter[str] = field(default_factory=Counter)
-    """Per entity, pending deletes: rows a later generation no longer makes."""
+    """Per entity, pending deletes: rows the last generation no longer makes."""
+    dropped: Counter[str] = field(default_factory=Counter)
+    """Per entity, deletes the ledger lacks that a later line overrides (the row was made
+    again): never applied."""
+    undone: set[bytes] = field(default_factory=set)
+    """Those deletes' digests."""
 
     @property
     def total(self) -> int:
@@ -62,8 +67,20 @@ class LogScan:
 
     @property
     def pending(self) -> dict[str, int]:
-        """Commands the ledger lacks, per entity with any."""
-        return {e: n - self.done[e] for e, n in self.commands.items() if n > self.done[e]}
+        """Commands the ledger lacks, per entity with any, less the deletes a later line
+        overrides."""
+        out = {}
+        for entity, n in self.commands.items():
+            left = n - self.done[entity] - self.dropped[entity]
+            if left > 0:
+                out[entity] = left
+        return out
+
+    def settle(self, applied: set[bytes]) -> set[bytes]:
+        """``applied`` (the ledger's digests) with the deletes never to apply added: what
+        the planner skips. Mutates and returns ``applied``."""
+        applied.update(self.undone)
+        return applied
 
     def entries(self) -> Iterator[tuple[int, str, Command]]:
         """The scanned log's commands again, the chain re-checked (:func:`iter_entries`)."""
@@ -107,11 +124,18 @@ def scan_log(
     digest = hashlib.sha256(result.last_line).hexdigest()
     removed: Counter[str] = Counter()
     deletes: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
+    undone: set[bytes] = set()
     for entity, digest_of, done in result.deleted:
         if digest_of not in result.overrides:
             removed[entity] += 1
             if not done:
                 deletes[entity] += 1
+        elif not done:
+            # A later generation makes the row again: the delete is never applied, so
+            # the row (and whatever the app hung on it) stays and is updated instead.
+            dropped[entity] += 1
+            undone.add(digest_of)
     rows = Counter({entity: len(ids) - removed[entity] for entity, ids in result.seen.items()})
     return LogScan(
         path,
@@ -125,6 +149,8 @@ def scan_log(
         lines=result.lines,
         generations=result.generations,
         deletes=deletes,
+        dropped=dropped,
+        undone=undone,
     )
 
 

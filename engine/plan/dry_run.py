@@ -75,6 +75,7 @@ def plan_log(
             scan = scan_log(log_path, applied, checks=ValueChecks(present, scenario.entity_tables))
         except (UnknownNameError, BadValueError) as e:
             raise type(e)(f"{e} (apply would refuse too)") from e
+        scan.settle(applied)
         result = PlanResult(
             tenant=tenant,
             scenario=scan.header.scenario,
@@ -305,7 +306,7 @@ def _classify_without_table(batch: Batch, projection: _Projection) -> list[tuple
 def _drifted(conn: sa.Connection, scan: LogScan, target: Target, applied: set[bytes]) -> list[str]:
     """Pending commands that would overwrite rows changed since the seed wrote them."""
     owned = app_owned_columns(scan.scenario, scan.shapes)
-    drifted: dict[str, set[str]] = {}
+    drifted: dict[str, dict[str, bool]] = {}
     with driver_connection(conn).cursor() as cur:
         for entity in scan.pending:
             table = scan.scenario.entity_tables[entity]

@@ -416,6 +416,7 @@ def revert(
                 _undo_all(
                     session,
                     specs=specs,
+                    order=list(scenario.entity_tables.values()),
                     tenant=tenant,
                     run_ids=run_ids,
                     result=result,
@@ -535,6 +536,7 @@ def _undo_all(
     session: RunSession,
     *,
     specs: Sequence[TableSpec],
+    order: Sequence[str],
     tenant: str,
     run_ids: Sequence[uuid.UUID],
     result: RevertResult,
@@ -542,7 +544,7 @@ def _undo_all(
     page_rows: int,
 ) -> None:
     by_name = {s.name: s for s in specs}
-    params = {"tenant": tenant, "runs": list(run_ids), "limit": page_rows}
+    params = {"tenant": tenant, "runs": list(run_ids), "limit": page_rows, "order": list(order)}
 
     def repeat(page: Callable[[], int], what: str) -> None:
         while True:
@@ -554,7 +556,10 @@ def _undo_all(
 
     # Re-inserts and restores first: a before-image only names rows that existed before
     # the reverted runs, so it never points at a row the deletes below remove. Rows the
-    # runs deleted come back parents first (the deletes went children first).
+    # runs deleted come back parents first (the deletes went children first). A row the
+    # runs deleted and made again (under a new serial key, say) is first deleted again,
+    # children first, and then comes back with the others.
+    repeat(lambda: _unmake_page(session, by_name, params), "revert re-made rows")
     repeat(lambda: _reinsert_page(session, by_name, params, result), "revert re-insert")
     repeat(lambda: _restore_page(session, by_name, params, result), "revert restore")
     repeat(lambda: _delete_page(session, by_name, params, result), "revert delete")
@@ -571,6 +576,58 @@ def _undo_all(
     session.retrying(sweep, what="revert: the last ledger rows")
 
 
+def _unmake_page(
+    session: RunSession, by_name: dict[str, TableSpec], params: dict[str, object]
+) -> int:
+    """Rows the reverted runs deleted and then made again: delete them (newest first, so
+    children go first) and mark their latest entry deleted, in one transaction, so the
+    re-insert below puts the image from before the runs back, key and all."""
+    with session.transaction():
+        raw = session.raw
+        with raw.cursor() as cur:
+            cur.execute(
+                "SELECT a.table_name, a.row_id, a.command_hash FROM seedctl.applied a"
+                " WHERE a.tenant = %(tenant)s AND a.run_id = ANY(%(runs)s)"
+                " AND a.outcome <> 'deleted'"
+                " AND NOT EXISTS (SELECT 1 FROM seedctl.applied n WHERE n.tenant = a.tenant"
+                "   AND n.table_name = a.table_name AND n.row_id = a.row_id"
+                "   AND n.run_id = ANY(%(runs)s) AND (n.applied_at, n.seq) > (a.applied_at, a.seq))"
+                " AND EXISTS (SELECT 1 FROM seedctl.applied d WHERE d.tenant = a.tenant"
+                "   AND d.table_name = a.table_name AND d.row_id = a.row_id"
+                "   AND d.run_id = ANY(%(runs)s) AND d.outcome = 'deleted'"
+                "   AND d.before IS NOT NULL AND (d.applied_at, d.seq) < (a.applied_at, a.seq))"
+                # ... and that existed before the runs: its first entry of them has an image.
+                " AND EXISTS (SELECT 1 FROM seedctl.applied f WHERE f.tenant = a.tenant"
+                "   AND f.table_name = a.table_name AND f.row_id = a.row_id"
+                "   AND f.run_id = ANY(%(runs)s) AND f.outcome <> 'inserted'"
+                "   AND f.before IS NOT NULL AND NOT EXISTS (SELECT 1 FROM seedctl.applied g"
+                "     WHERE g.tenant = a.tenant AND g.table_name = a.table_name"
+                "     AND g.row_id = a.row_id AND g.run_id = ANY(%(runs)s)"
+                "     AND (g.applied_at, g.seq) < (f.applied_at, f.seq)))"
+                " ORDER BY a.applied_at DESC, a.seq DESC LIMIT %(limit)s",
+                params,
+            )
+            found = cur.fetchall()
+            if not found:
+                return 0
+            for table, hashes in _runs_in_order([(str(t), h) for t, _, h in found]):
+                spec = _spec(by_name, table)
+                cur.execute(
+                    sql.SQL(
+                        "DELETE FROM {target} AS t USING seedctl.applied a"
+                        " WHERE a.tenant = %(tenant)s AND a.command_hash = ANY(%(hashes)s)"
+                        " AND {match}"
+                    ).format(target=qualified(spec), match=row_match(spec, "t", "a")),
+                    {**params, "hashes": hashes},
+                )
+                cur.execute(
+                    "UPDATE seedctl.applied SET outcome = 'deleted', after = NULL"
+                    " WHERE tenant = %(tenant)s AND command_hash = ANY(%(hashes)s)",
+                    {**params, "hashes": hashes},
+                )
+            return len(found)
+
+
 def _reinsert_page(
     session: RunSession,
     by_name: dict[str, TableSpec],
@@ -578,7 +635,8 @@ def _reinsert_page(
     result: RevertResult,
 ) -> int:
     """Rows a reverted run deleted last: insert the image from before the runs, if they
-    existed then, and drop their entries. Newest delete first, so parents come back first."""
+    existed then, and drop their entries. Parents first: tables in the scenario's order,
+    rows in the order the seed first made them (a manager before the people reporting)."""
     with session.transaction():
         raw = session.raw
         with raw.cursor() as cur:
@@ -588,7 +646,14 @@ def _reinsert_page(
                 " AND NOT EXISTS (SELECT 1 FROM seedctl.applied n WHERE n.tenant = a.tenant"
                 "   AND n.table_name = a.table_name AND n.row_id = a.row_id"
                 "   AND n.run_id = ANY(%(runs)s) AND (n.applied_at, n.seq) > (a.applied_at, a.seq))"
-                " ORDER BY applied_at DESC, seq DESC LIMIT %(limit)s",
+                " ORDER BY array_position(%(order)s::text[], table_name),"
+                " (SELECT f.applied_at FROM seedctl.applied f WHERE f.tenant = a.tenant"
+                "   AND f.table_name = a.table_name AND f.row_id = a.row_id"
+                "   ORDER BY f.applied_at, f.seq LIMIT 1),"
+                " (SELECT f.seq FROM seedctl.applied f WHERE f.tenant = a.tenant"
+                "   AND f.table_name = a.table_name AND f.row_id = a.row_id"
+                "   ORDER BY f.applied_at, f.seq LIMIT 1)"
+                " LIMIT %(limit)s",
                 params,
             )
             rows = [(str(table), row_id) for table, row_id in cur.fetchall()]
@@ -596,7 +661,12 @@ def _reinsert_page(
                 return 0
             for table, ids in _runs_in_order(rows):
                 spec = _spec(by_name, table)
-                columns = sorted(c for c in spec.columns if not spec.column_info[c].generated)
+                # The key too, identity or not: the row comes back as the ledger knew it.
+                columns = sorted(
+                    c
+                    for c in spec.columns
+                    if c in spec.primary_key or not spec.column_info[c].generated
+                )
                 names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
                 values = sql.SQL(", ").join(
                     sql.SQL("r.{}").format(sql.Identifier(c)) for c in columns

@@ -226,7 +226,7 @@ class _Checker:
         check = EntityCheck(
             table=table,
             commands=self.scan.commands[entity],
-            pending=self.scan.commands[entity] - self.scan.done[entity],
+            pending=self.scan.pending.get(entity, 0),
             log_rows=self.scan.rows[entity],
             scenario_rows=scenario_rows,
             expected_rows=expected_rows,
