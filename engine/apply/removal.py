@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from seedctl.engine.db import RunSession
 from seedctl.engine.pending import LogScan, removable_rows
 from seedctl.engine.target import Dependent, Doomed, Target, find_dependents
+from seedctl.ledger import store
 
 __all__ = ["Removal", "survey_removal"]
 
@@ -47,6 +48,8 @@ def survey_removal(
             removal.ids.setdefault(command.table, []).append(command.id)
             removal.digests.add(raw)
     tenant = session.tenant
+    with session.transaction() as conn:
+        store.analyze_if_stale(conn)  # a large first apply just wrote the ledger
     with session.transaction(), session.raw.cursor() as cur:
         for table, ids in removal.ids.items():
             found = removable_rows(cur, target.tables[table], ids, tenant=tenant)

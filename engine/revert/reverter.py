@@ -312,7 +312,7 @@ def revert(
 
                 def earlier_runs(conn: sa.Connection) -> None:
                     store.mark_interrupted(conn, tenant)
-                    _analyze_if_stale(conn)
+                    store.analyze_if_stale(conn)
 
                 session.in_transaction(earlier_runs, what="revert: earlier runs")
 
@@ -517,19 +517,6 @@ def _planned(
             continue
         bucket[str(table)] = bucket.get(str(table), 0) + 1
     return deleted, restored
-
-
-def _analyze_if_stale(conn: sa.Connection) -> None:
-    """Fresh statistics for the ledger, whether or not autovacuum has run: revert's page
-    queries otherwise fall into nested-loop anti joins (minutes instead of a second)."""
-    stale = conn.execute(
-        sa.text(
-            "SELECT coalesce(n_mod_since_analyze > greatest(n_live_tup, 1) / 10, true) "
-            "FROM pg_stat_user_tables WHERE relid = 'seedctl.applied'::regclass"
-        )
-    ).scalar()
-    if stale is not False:
-        conn.execute(sa.text("ANALYZE seedctl.applied"))
 
 
 def _undo_all(
