@@ -24,7 +24,7 @@ from binascii import hexlify
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final, NamedTuple
+from typing import IO, Final, NamedTuple
 
 import msgspec
 from seedctl.ledger.commands import Command, canonical_bytes, delete_command
@@ -168,18 +168,39 @@ def encode_batches(
         yield encode_batch(pending)
 
 
-# One row's place in the log, a list for speed (a million of them per large log): its
-# content now (None once deleted), its latest command's hash, the line that first made
-# it, and whether this generation made it.
-CONTENT, LATEST, FIRST_SEQ, MADE = 0, 1, 2, 3
+_GONE = b"\x00"
+
+
+def _state(content: bytes | None, latest: bytes) -> bytes:
+    """A row's state as one bytes object (a million per large log, none tracked by the
+    garbage collector): its content digest when that is its latest command's hash too,
+    content and latest hash when they differ, ``\\x00`` and the latest hash once deleted."""
+    if content is None:
+        return _GONE + latest
+    return content if content == latest else content + latest
+
+
+def _latest(state: bytes) -> bytes:
+    return state[-32:]
+
+
+def _live(state: bytes) -> bool:
+    return len(state) != 33
 
 
 class _History:
-    """Every row of a log, by ``["entity","id"]``: what a new generation is compared with."""
+    """Every row of a log, by ``["entity","id"]``: what a new generation is compared with.
+
+    ``rows`` holds each row's state (:func:`_state`); ``first`` the line that first made
+    each row of the existing log (a delete reads its table and key back from there);
+    ``made`` the rows this generation made.
+    """
 
     def __init__(self) -> None:
-        self.rows: dict[bytes, list[Any]] = {}
+        self.rows: dict[bytes, bytes] = {}
+        self.first: dict[bytes, int] = {}
         self.entity_first: dict[str, int] = {}
+        self.made: set[bytes] = set()
 
     def add(self, record: LogRecord) -> None:
         """Take one verified line of the existing log."""
@@ -191,16 +212,19 @@ class _History:
             bare = msgspec.structs.replace(record.command(), overrides=msgspec.UNSET)
             content = hashlib.sha256(canonical_bytes(bare)).digest()
         key = _row_key(record)
-        row = self.rows.get(key)
-        if row is None:
-            self.rows[key] = [content, digest, record.seq, False]
+        if key not in self.rows:
+            self.first[key] = record.seq
             self.entity_first.setdefault(record.entity, record.seq)
-        else:
-            row[CONTENT], row[LATEST] = content, digest
+        self.rows[key] = _state(content, digest)
 
     @property
     def live(self) -> int:
-        return sum(1 for row in self.rows.values() if row[CONTENT] is not None)
+        return sum(1 for state in self.rows.values() if len(state) != 33)
+
+    def missing(self) -> dict[int, bytes]:
+        """First line -> key of every row of the existing log this generation did not make."""
+        rows, made = self.rows, self.made
+        return {seq: key for key, seq in self.first.items() if key not in made and _live(rows[key])}
 
 
 class _Chain:
@@ -254,7 +278,8 @@ def _write_generation(
     the chain's state in locals, as the format-1 writer was.
     """
     skipped = 0
-    rows = history.rows
+    rows, made = history.rows, history.made
+    track = bool(history.first)  # only rows of an existing log can go missing
     sha256 = hashlib.sha256
     seq, prev = chain.seq, chain.prev
     for digests, heads, tails, keys in batches:
@@ -265,16 +290,19 @@ def _write_generation(
         ):
             content = digests[at : at + 32]
             at += 32
-            row = rows.get(key)
-            if row is None:
-                rows[key] = [content, content, seq + 1, True]
-            elif row[CONTENT] == content:
-                row[MADE] = True
+            state = rows.get(key)
+            if state is None:
+                rows[key] = content
+            elif state[:32] == content and len(state) != 33:
+                if track:
+                    made.add(key)
                 skipped += 1
                 continue
             else:
-                head, row[LATEST] = _overriding(head, tail, content, row[LATEST])  # noqa: PLW2901
-                row[CONTENT], row[MADE] = content, True
+                head, latest = _overriding(head, tail, content, state[-32:])  # noqa: PLW2901
+                rows[key] = content + latest
+            if track:
+                made.add(key)
             seq += 1
             line = b'%s"prev":"%s","seq":%d,%s' % (head, prev, seq, tail)
             prev = hexlify(sha256(line).digest())
@@ -284,17 +312,13 @@ def _write_generation(
             lines.append(b"")
             chain.out.write(b"\n".join(lines))
     chain.seq, chain.prev = seq, prev
-    return skipped, sum(1 for r in rows.values() if not r[MADE] and r[CONTENT] is not None)
+    return skipped, len(history.missing()) if track else 0
 
 
 def _write_deletes(chain: _Chain, history: _History, existing: Path) -> int:
     """A delete for every row the log made that this generation did not, children first:
     entities in reverse order of first appearance, rows newest first."""
-    gone = {
-        row[FIRST_SEQ]: row
-        for row in history.rows.values()
-        if not row[MADE] and row[CONTENT] is not None
-    }
+    gone = history.missing()
     if not gone:
         return 0
     # The lines that first made them, read back: they hold the table and natural key.
@@ -311,19 +335,20 @@ def _write_deletes(chain: _Chain, history: _History, existing: Path) -> int:
     )
     lines: list[bytes] = []
     for seq in order:
-        first, row = firsts[seq], gone[seq]
+        first, key = firsts[seq], gone[seq]
         command = delete_command(
             entity=first.entity,
             table=first.table,
             id=first.id,
             key=first.key,
-            overrides=row[LATEST].hex(),
+            overrides=_latest(history.rows[key]).hex(),
         )
         body = canonical_bytes(command)
         digest = hashlib.sha256(body).digest()
         head, tail = _split(body, digest)
         lines.append(chain.command_line(head, tail))
-        row[CONTENT], row[LATEST], row[MADE] = None, digest, True
+        history.rows[key] = _state(None, digest)
+        history.made.add(key)
     chain.write(lines)
     return len(order)
 
