@@ -66,21 +66,13 @@ def show(path: PathArgument, as_json: JsonOption = False) -> None:
             }
         )
         return
+    columns = ("generation", "params", "generator", "commands", "removed", "rows", "line")
     rows = [
-        (
-            g["generation"],
-            ", ".join(f"{k}={v}" for k, v in dict(g["params"]).items()),  # type: ignore[call-overload]
-            g["generator"],
-            g["commands"],
-            g["removed"],
-            g["rows"],
-            g["line"],
-        )
-        for g in generations
+        tuple(_params_text(g[c]) if c == "params" else g[c] for c in columns) for g in generations
     ]
     print_table(
         f"{path}: {summary.header.scenario}, tenant {summary.header.tenant}",
-        ["generation", "params", "generator", "commands", "removed", "rows", "line"],
+        list(columns),
         rows,
     )
     console.print(
@@ -88,6 +80,11 @@ def show(path: PathArgument, as_json: JsonOption = False) -> None:
         f"digest: {summary.digest}",
         markup=False,
     )
+
+
+def _params_text(params: object) -> str:
+    items = params.items() if isinstance(params, dict) else ()
+    return ", ".join(f"{k}={v}" for k, v in items)
 
 
 def _generation(record: GenerationRecord) -> dict[str, object]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
+import msgspec
 import pytest
 from seedctl.ledger import append_commands, verify_log
 
@@ -263,3 +264,42 @@ def test_log_repair_reports_what_it_cannot_repair(log: Path) -> None:
     assert result.stderr == (
         f"error: {LOG}:3: hash does not match the command's content (edited?)\n"
     )
+
+
+def test_log_show_lists_every_generation(log: Path) -> None:
+    """``log show`` lists each generation's params and counts; ``--json`` is one object."""
+    other = msgspec.structs.replace(HEADER, params={**HEADER.params, "as_of": "2026-02-01"})
+    append_commands(log, other, sample_commands()[:1], remove_missing=True)
+    shown = seedctl("log", "show", LOG, cwd=log.parent)
+    assert shown.returncode == 0, shown.stderr
+    assert "as_of=2026-02-01" in shown.stdout and "the database reflects" in shown.stdout
+    result = seedctl("log", "show", "--json", LOG, cwd=log.parent)
+    payload = json.loads(result.stdout)
+    assert [
+        (g["generation"], g["commands"], g["removed"], g["rows"]) for g in payload["generations"]
+    ] == [
+        (1, 4, 0, 4),
+        (2, 3, 3, 1),
+    ]
+    assert payload["digest"] == verify_log(log).digest
+
+
+def test_log_upgrade_rewrites_format_1_keeping_every_hash(log: Path) -> None:
+    """``log upgrade`` turns a format-1 log into format 2 with the same command hashes and
+    keeps the old file; a second upgrade has nothing to do."""
+    from tests.test_generations import write_format_1
+
+    old = log.parent / "old.log"
+    write_format_1(log, old)
+    hashes = [json.loads(line)["hash"] for line in lines(old)[1:]]
+    result = seedctl("log", "upgrade", "old.log", cwd=log.parent)
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout
+        == "old.log: upgraded to seedctl-log/2; the format-1 file is kept as old.log.v1\n"
+    )
+    records = [json.loads(line) for line in lines(old)[1:]]
+    assert [r["hash"] for r in records if r["op"] != "generation"] == hashes
+    assert records[-1]["upgraded_from"] == "seedctl-log/1"
+    again = seedctl("log", "upgrade", "--json", "old.log", cwd=log.parent)
+    assert json.loads(again.stdout) == {"path": "old.log", "upgraded": False}
