@@ -144,7 +144,7 @@ def test_apply_json_is_one_object(seedctl_env: dict[str, str], tmp_path: Path) -
     assert out["entities"]["user"] == {
         "commands": 200, "already": 0, "inserted": 200, "updated": 0, "unchanged": 0,
         "skipped": 0, "expected_rows": 200, "found_rows": 200, "drift_overwritten": 0,
-        "drift_skipped": 0, "deleted": 0, "absent": 0, "kept": 0,
+        "drift_skipped": 0, "deleted": 0, "absent": 0, "kept": 0, "dropped": 0,
     }  # fmt: skip
     assert sum(e["commands"] for e in out["entities"].values()) == COMMANDS
 
