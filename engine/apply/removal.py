@@ -4,7 +4,7 @@ A generation that no longer makes a row records a delete; apply removes the row
 only if this tenant's seed wrote it. Deleting it may reach rows seedctl did not
 write through foreign keys (an app row pointing at a seeded user, ``ON DELETE
 CASCADE``): those stop the run before anything is written, as they stop a revert,
-unless ``--cascade`` lets the database take them along. Read-only.
+unless ``--cascade`` lets the database take them along. Writes no row.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def survey_removal(
     session: RunSession, scan: LogScan, target: Target, applied: Container[bytes]
 ) -> Removal:
     """The pending deletes of ``scan`` (those not ``applied``), what they would remove, and
-    the rows outside the ledger that hang on those. One pass over the log; read-only."""
+    the rows outside the ledger that hang on those. One pass over the log; writes no row
+    (it refreshes the ledger's statistics when they are stale)."""
     removal = Removal()
     if not scan.deletes:
         return removal
