@@ -51,6 +51,7 @@ __all__ = [
     "LogSummary",
     "Record",
     "Repair",
+    "check_generation_number",
     "cut_torn_tail",
     "decode_command",
     "file_sha256",
@@ -144,31 +145,14 @@ class GenerationRecord(GenerationBody, frozen=True, kw_only=True, forbid_unknown
     prev: str
 
     def body(self) -> GenerationBody:
-        return GenerationBody(
-            generation=self.generation,
-            params=self.params,
-            generator=self.generator,
-            commands=self.commands,
-            removed=self.removed,
-            rows=self.rows,
-            upgraded_from=self.upgraded_from,
-        )
+        """The record without its chain fields: what its ``hash`` hashes."""
+        return GenerationBody(**{f: getattr(self, f) for f in GenerationBody.__struct_fields__})
 
 
 def generation_line(body: GenerationBody, *, seq: int, prev: str) -> bytes:
     """The canonical line (no newline) of generation record ``body`` at ``seq`` after ``prev``."""
-    record = GenerationRecord(
-        generation=body.generation,
-        params=body.params,
-        generator=body.generator,
-        commands=body.commands,
-        removed=body.removed,
-        rows=body.rows,
-        upgraded_from=body.upgraded_from,
-        seq=seq,
-        hash=sha256_hex(canonical_bytes(body)),
-        prev=prev,
-    )
+    hashed = sha256_hex(canonical_bytes(body))
+    record = GenerationRecord(**msgspec.structs.asdict(body), seq=seq, hash=hashed, prev=prev)
     return canonical_bytes(record)
 
 
@@ -306,7 +290,7 @@ class LogReader:
             at += len(raw)
             self._lines += 1
             if isinstance(record, GenerationRecord):
-                _check_generation_number(record, len(self.generations), self.path)
+                check_generation_number(record, len(self.generations), self.path)
                 self.generations.append(record)
                 self._unfinished = 0
                 self._finished_at = at
@@ -381,7 +365,8 @@ class LogReader:
         )
 
 
-def _check_generation_number(record: GenerationRecord, before: int, path: Path) -> None:
+def check_generation_number(record: GenerationRecord, before: int, path: Path) -> None:
+    """Refuse a generation record that does not number the generation after ``before``."""
     if record.generation != before + 1:
         raise LogCorruptError(
             f"generation record numbers generation {record.generation}, expected {before + 1}",

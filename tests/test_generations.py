@@ -196,12 +196,7 @@ def test_removal_stops_at_rows_the_seed_did_not_write(tmp_path: Path, database_u
     log = tmp_path / "mini.log"
     gen(log, as_of=DAY_1, scale=4)
     apply_log(log, database_url=database_url, create_schema=True)
-    with psycopg.connect(database_url) as conn:
-        conn.execute(
-            "INSERT INTO mini_memberships (id, person_id, role) SELECT "
-            "'00000000-0000-4000-8000-000000000002', id, 'app-made' FROM mini_people "
-            "WHERE email = 'p3@acme.test'"
-        )
+    add_app_membership(database_url, "p3@acme.test")
     before = dump_tables(database_url, TABLES)
     gen(log, as_of=DAY_2, scale=3)
     with pytest.raises(

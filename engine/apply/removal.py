@@ -29,10 +29,6 @@ class Removal:
     removable: dict[str, list[str]] = field(default_factory=dict)
     dependents: list[Dependent] = field(default_factory=list)
 
-    @property
-    def rows(self) -> int:
-        return sum(map(len, self.removable.values()))
-
 
 def survey_removal(
     session: RunSession, scan: LogScan, target: Target, applied: Container[bytes]

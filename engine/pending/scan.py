@@ -19,7 +19,7 @@ from pathlib import Path
 from msgspec import UNSET
 from seedctl.engine.scenarios import Scenario, get_scenario
 from seedctl.engine.target import AllowList, Shape, ValueChecks, shape_of
-from seedctl.ledger import BadValueError, Command, LogCorruptError, UnknownNameError
+from seedctl.ledger import BadValueError, Command, UnknownNameError
 from seedctl.ledger.logfile import (
     FORMAT_1,
     MAX_LINE_BYTES,
@@ -27,6 +27,7 @@ from seedctl.ledger.logfile import (
     LogHeader,
     LogReader,
     LogSummary,
+    check_generation_number,
     line_before,
     read_records,
 )
@@ -165,13 +166,8 @@ def _check_finished(path: Path, header: LogHeader, scan: _ChunkScan) -> None:
         lines=scan.lines,
         unfinished=scan.unfinished,
     )
-    for number, record in enumerate(scan.generations, start=1):
-        if record.generation != number:
-            raise LogCorruptError(
-                f"generation record numbers generation {record.generation}, expected {number}",
-                path=str(path),
-                line=record.seq + 1,
-            )
+    for before, record in enumerate(scan.generations):
+        check_generation_number(record, before, path)
     if header.format != FORMAT_1:
         summary.check_finished()
 

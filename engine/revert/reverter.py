@@ -60,6 +60,22 @@ log = structlog.get_logger("seedctl.revert")
 PAGE_ROWS = 1000
 
 
+def _entry_of_row(alias: str, condition: str, of: str = "a") -> str:
+    """``EXISTS`` condition text: an entry ``alias`` of the reverted runs for the same row as
+    entry ``of``, matching ``condition``. The pages below ask it of each row's history."""
+    return (
+        f"EXISTS (SELECT 1 FROM seedctl.applied {alias} WHERE {alias}.tenant = {of}.tenant"
+        f" AND {alias}.table_name = {of}.table_name AND {alias}.row_id = {of}.row_id"
+        f" AND {alias}.run_id = ANY(%(runs)s) AND {condition})"
+    )
+
+
+_LATEST = "NOT " + _entry_of_row("n", "(n.applied_at, n.seq) > (a.applied_at, a.seq)")
+"""Entry ``a`` is its row's latest of the reverted runs."""
+_FIRST = "NOT " + _entry_of_row("p", "(p.applied_at, p.seq) < (a.applied_at, a.seq)")
+"""Entry ``a`` is its row's first of the reverted runs."""
+
+
 @dataclass
 class RevertResult:
     """What a revert did, per table, for the summary and ``--json``."""
@@ -575,23 +591,23 @@ def _unmake_page(
             cur.execute(
                 "SELECT a.table_name, a.row_id, a.command_hash FROM seedctl.applied a"
                 " WHERE a.tenant = %(tenant)s AND a.run_id = ANY(%(runs)s)"
-                " AND a.outcome <> 'deleted'"
-                " AND NOT EXISTS (SELECT 1 FROM seedctl.applied n WHERE n.tenant = a.tenant"
-                "   AND n.table_name = a.table_name AND n.row_id = a.row_id"
-                "   AND n.run_id = ANY(%(runs)s) AND (n.applied_at, n.seq) > (a.applied_at, a.seq))"
-                " AND EXISTS (SELECT 1 FROM seedctl.applied d WHERE d.tenant = a.tenant"
-                "   AND d.table_name = a.table_name AND d.row_id = a.row_id"
-                "   AND d.run_id = ANY(%(runs)s) AND d.outcome = 'deleted'"
-                "   AND d.before IS NOT NULL AND (d.applied_at, d.seq) < (a.applied_at, a.seq))"
+                " AND a.outcome <> 'deleted' AND "
+                + _LATEST
+                + " AND "
+                # ... that a delete of the runs removed before ...
+                + _entry_of_row(
+                    "d",
+                    "d.outcome = 'deleted' AND d.before IS NOT NULL"
+                    " AND (d.applied_at, d.seq) < (a.applied_at, a.seq)",
+                )
                 # ... and that existed before the runs: its first entry of them has an image.
-                " AND EXISTS (SELECT 1 FROM seedctl.applied f WHERE f.tenant = a.tenant"
-                "   AND f.table_name = a.table_name AND f.row_id = a.row_id"
-                "   AND f.run_id = ANY(%(runs)s) AND f.outcome <> 'inserted'"
-                "   AND f.before IS NOT NULL AND NOT EXISTS (SELECT 1 FROM seedctl.applied g"
-                "     WHERE g.tenant = a.tenant AND g.table_name = a.table_name"
-                "     AND g.row_id = a.row_id AND g.run_id = ANY(%(runs)s)"
-                "     AND (g.applied_at, g.seq) < (f.applied_at, f.seq)))"
-                " ORDER BY a.applied_at DESC, a.seq DESC LIMIT %(limit)s",
+                + " AND "
+                + _entry_of_row(
+                    "f",
+                    "f.outcome <> 'inserted' AND f.before IS NOT NULL AND NOT "
+                    + _entry_of_row("g", "(g.applied_at, g.seq) < (f.applied_at, f.seq)", of="f"),
+                )
+                + " ORDER BY a.applied_at DESC, a.seq DESC LIMIT %(limit)s",
                 params,
             )
             found = cur.fetchall()
@@ -630,14 +646,9 @@ def _reinsert_page(
             cur.execute(
                 "SELECT table_name, row_id FROM seedctl.applied a"
                 " WHERE tenant = %(tenant)s AND run_id = ANY(%(runs)s) AND outcome = 'deleted'"
-                " AND NOT EXISTS (SELECT 1 FROM seedctl.applied n WHERE n.tenant = a.tenant"
-                "   AND n.table_name = a.table_name AND n.row_id = a.row_id"
-                "   AND n.run_id = ANY(%(runs)s) AND (n.applied_at, n.seq) > (a.applied_at, a.seq))"
-                " ORDER BY array_position(%(order)s::text[], table_name),"
-                " (SELECT f.applied_at FROM seedctl.applied f WHERE f.tenant = a.tenant"
-                "   AND f.table_name = a.table_name AND f.row_id = a.row_id"
-                "   ORDER BY f.applied_at, f.seq LIMIT 1),"
-                " (SELECT f.seq FROM seedctl.applied f WHERE f.tenant = a.tenant"
+                " AND " + _LATEST + " ORDER BY array_position(%(order)s::text[], table_name),"
+                # The row's first entry of all: the order the seed first made the rows in.
+                " (SELECT (f.applied_at, f.seq) FROM seedctl.applied f WHERE f.tenant = a.tenant"
                 "   AND f.table_name = a.table_name AND f.row_id = a.row_id"
                 "   ORDER BY f.applied_at, f.seq LIMIT 1)"
                 " LIMIT %(limit)s",
@@ -693,11 +704,9 @@ def _restore_page(
             cur.execute(
                 "SELECT table_name, row_id FROM seedctl.applied a"
                 " WHERE tenant = %(tenant)s AND run_id = ANY(%(runs)s) AND outcome <> 'inserted'"
-                " AND before IS NOT NULL"
-                " AND NOT EXISTS (SELECT 1 FROM seedctl.applied i WHERE i.tenant = a.tenant"
-                "   AND i.table_name = a.table_name AND i.row_id = a.row_id"
-                "   AND i.run_id = ANY(%(runs)s) AND (i.applied_at, i.seq) < (a.applied_at, a.seq))"
-                " ORDER BY applied_at, seq LIMIT %(limit)s",
+                " AND before IS NOT NULL AND "
+                + _FIRST
+                + " ORDER BY applied_at, seq LIMIT %(limit)s",
                 params,
             )
             rows = [(str(table), row_id) for table, row_id in cur.fetchall()]
