@@ -186,3 +186,39 @@ def test_spellings_whose_meaning_is_not_certain_are_left_to_text_copy(
 
 def test_a_type_without_an_encoder_means_text_copy_for_the_table() -> None:
     assert binary_row_encoder(["uuid", "inet"]) is None
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", None]),
+            st.sampled_from(["2026-01-15", "2026-02-01", None]),
+            st.sampled_from([1, 2, 3, None]),
+        ),
+        max_size=30,
+    )
+)
+def test_a_batch_encoded_by_columns_equals_its_rows_encoded_one_by_one(
+    rows: list[tuple[JsonScalar, ...]],
+) -> None:
+    """The column-wise, cached path gives every row the bytes the row encoder gives it."""
+    by_rows = binary_row_encoder(["text", "date", "int4"])
+    by_batch = binary_row_encoder(["text", "date", "int4"])
+    assert by_rows is not None and by_batch is not None
+    assert by_batch.rows(rows) == [by_rows(row) for row in rows]
+    assert by_batch.rows(rows) == by_batch.rows(rows)  # and again, now from its caches
+
+
+@pytest.mark.parametrize(
+    ("type_name", "first", "then"),
+    [("int4", 1, True), ("int4", 1, "1"), ("bool", True, 1), ("date", "2026-01-15", "2026-1-15")],
+)
+def test_a_cached_field_is_never_handed_to_a_value_that_only_equals_it(
+    type_name: str, first: JsonScalar, then: JsonScalar
+) -> None:
+    """``True == 1``: the caches must not give a boolean an integer's field, or back."""
+    encoder = binary_row_encoder([type_name])
+    assert encoder is not None
+    encoder.rows([[first], [first]])
+    with pytest.raises(NotBinaryError):
+        encoder.rows([[first], [then]])
