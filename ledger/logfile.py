@@ -175,9 +175,19 @@ def _body_of_line(line: bytes, record: LogRecord) -> bytes:
     return line.replace(hash_part, b"", 1).replace(chain_part, b"", 1)
 
 
+class _VerifiedRecord(LogRecord, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A record of a line verified moments ago: :meth:`LogReader.reread` decodes into
+    it to skip :class:`Command`'s checks, which that verification already ran (and
+    whose canonical-form test refused any line they would have changed)."""
+
+    def __post_init__(self) -> None:
+        pass
+
+
 _HEADER_DECODER = msgspec.json.Decoder(LogHeader)
 _RECORD_DECODER = msgspec.json.Decoder(LogRecord)
 _GENERATION_DECODER = msgspec.json.Decoder(GenerationRecord)
+_VERIFIED_DECODER = msgspec.json.Decoder(_VerifiedRecord)
 _COMMAND_START = b'{"conflict":'
 """Every canonical command line starts so (``conflict`` is its first key, always there)."""
 
@@ -324,7 +334,12 @@ class LogReader:
             if not raw.endswith(b"\n") or not raw.startswith(b"{"):
                 raise self._changed(line_no)
             try:
-                record = _decode_line(raw[:-1])
+                body = raw[:-1]
+                record = (
+                    _VERIFIED_DECODER.decode(body)
+                    if body.startswith(_COMMAND_START)
+                    else _decode_line(body)
+                )
             except msgspec.MsgspecError:
                 raise self._changed(line_no) from None
             if record.seq != line_no - 1 or record.prev != sha256_hex(prev_line):
