@@ -7,18 +7,15 @@ host, port, database and user, never the password.
 
 from __future__ import annotations
 
-import functools
-import getpass
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import psycopg
 import sqlalchemy as sa
 from seedctl.engine.db import embedded
+from seedctl.engine.db.urls import check_parts, describe, libpq_keywords
 from seedctl.ledger import ConfigError, DatabaseUnavailableError
 from sqlalchemy.engine import URL, make_url
 
@@ -50,7 +47,7 @@ def sqlalchemy_url(url: str) -> URL:
     one is exit 2 naming that part, never a driver traceback.
     """
     url = url.replace("postgres://", "postgresql://", 1)
-    _check_parts(url)
+    check_parts(url)
     try:
         parsed = make_url(url)
     except (sa.exc.ArgumentError, ValueError):
@@ -58,60 +55,13 @@ def sqlalchemy_url(url: str) -> URL:
         raise ConfigError("not a database URL: <unparseable URL>") from None
     if parsed.drivername not in {"postgresql", "postgresql+psycopg"}:
         raise ConfigError(f"seedctl needs a postgresql:// URL, not {parsed.drivername}://")
-    unknown = sorted(set(parsed.query) - _libpq_keywords())
+    unknown = sorted(set(parsed.query) - libpq_keywords())
     if unknown:
         raise ConfigError(
             f"the database URL's query names {', '.join(map(repr, unknown))}, not a libpq "
             "connection parameter (such as host, port, sslmode, connect_timeout, options)"
         )
     return parsed.set(drivername="postgresql+psycopg")
-
-
-def _check_parts(url: str) -> None:
-    shown = _redact(url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise ConfigError(
-            f"the database URL's host has an unclosed '[' (write an IPv6 address as [::1]): {shown}"
-        ) from None
-    if "," in parts.netloc:
-        return  # several hosts: libpq's own syntax, checked when connecting
-    try:
-        port = parts.port
-    except ValueError:
-        given = parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[-1]
-        raise ConfigError(
-            f"the database URL's port {given!r} is not a number from 1 to 65535: {shown}"
-        ) from None
-    if port is not None and not 1 <= port <= 65535:
-        raise ConfigError(
-            f"the database URL's port {port} is not a number from 1 to 65535: {shown}"
-        )
-
-
-@functools.cache
-def _libpq_keywords() -> frozenset[str]:
-    return frozenset(d.keyword.decode() for d in psycopg.pq.Conninfo.get_defaults())
-
-
-def _redact(url: str) -> str:
-    """The URL with its password, if any, replaced by ``***``."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
-
-
-def describe(url: str) -> str:
-    """Host, port, database and user of a URL, for messages. Never the password."""
-    parsed = sqlalchemy_url(url)
-    # What the URL leaves out, libpq takes from PG* variables, then its own defaults.
-    host = parsed.host or parsed.query.get("host") or os.environ.get("PGHOST") or "localhost"
-    if isinstance(host, tuple):
-        host = host[0]
-    port_number = parsed.port or os.environ.get("PGPORT")
-    port = f":{port_number}" if port_number else ""
-    user = parsed.username or os.environ.get("PGUSER") or getpass.getuser()
-    database = parsed.database or os.environ.get("PGDATABASE") or user
-    return f"database {database} on {host}{port} as {user}"
 
 
 @contextmanager
