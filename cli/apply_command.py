@@ -24,7 +24,7 @@ from seedctl.cli.scenario_options import (
     SeedOption,
     ensure_log,
 )
-from seedctl.cli.target import announce_target
+from seedctl.cli.target import announce_target, quick_rerun
 
 if TYPE_CHECKING:
     from seedctl.engine.apply import ApplyResult
@@ -135,6 +135,12 @@ def apply(
     log_path = ensure_log(log, scenario, seed, as_of, scale, quiet=as_json)
     if hashing is None:
         hashing = file_sha256_soon(log_path)
+    quick = quick_rerun(
+        database_url, log=log_path, log_sha256=hashing, allow_production=allow_production
+    )
+    if quick is not None:
+        render_apply(quick, as_json)
+        return
     announce_target(database_url, log=log_path)
     from seedctl.engine.apply import apply_log
     from seedctl.engine.db import RetryPolicy

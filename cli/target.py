@@ -12,12 +12,18 @@ first start.
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seedctl.cli import clicklib as click
 from seedctl.cli.output import say
 
-__all__ = ["announce_target", "database_source"]
+if TYPE_CHECKING:
+    from psycopg import ConnectionInfo
+    from seedctl.engine.apply import ApplyResult
+
+__all__ = ["announce_target", "database_source", "embedded_target", "quick_rerun", "say_target"]
 
 _SOURCES = {
     click.ParameterSource.COMMANDLINE: "from --database-url",
@@ -49,10 +55,17 @@ def announce_target(database_url: str | None, *, log: Path | None = None) -> Non
 
         with connect_engine(database_url) as engine, engine.connect() as conn:
             info = conn.connection.driver_connection.info  # type: ignore[union-attr]
-            where = f"database {info.dbname} on {info.host}:{info.port} as {info.user}"
-        source = database_source()
-        say("target", f"target: {where} ({source})", level="info", database=where, source=source)
+            say_target(info, database_source())
         return
+    url, source = embedded_target()
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        say_target(conn.info, source)
+
+
+def embedded_target() -> tuple[str, str]:
+    """The embedded server's URL (started if it is not running) and how to say where it is."""
     from seedctl.engine.db import embedded
 
     if os.environ.get("DATABASE_URL"):
@@ -71,10 +84,62 @@ def announce_target(database_url: str | None, *, log: Path | None = None) -> Non
             pgdata=str(home / "pgdata"),
         )
     server = embedded.start(home)
-    import psycopg
+    return server.url, f"embedded server in {home}; no database URL given"
 
-    with psycopg.connect(server.url) as conn:
-        info = conn.info
-        where = f"database {info.dbname} on {info.host}:{info.port} as {info.user}"
-    source = f"embedded server in {home}; no database URL given"
+
+def say_target(info: ConnectionInfo, source: str) -> None:
+    where = f"database {info.dbname} on {info.host}:{info.port} as {info.user}"
     say("target", f"target: {where} ({source})", level="info", database=where, source=source)
+
+
+def quick_rerun(
+    database_url: str | None, *, log: Path, log_sha256: Future[str], allow_production: bool
+) -> ApplyResult | None:
+    """A rerun of the file the last apply applied, answered with psycopg alone, or None.
+
+    Says the target as :func:`announce_target` would. Anything it cannot vouch for
+    (an unusual URL, a server it cannot reach, any doubt about the ledger) is None,
+    and the full run then does everything again, with its own messages.
+    """
+    import time
+
+    import psycopg
+    from seedctl.engine.apply.unchanged import CONNECT_TIMEOUT_S, unchanged_rerun
+    from seedctl.engine.db.urls import describe, plain_url
+    from seedctl.ledger.logfile import LogReader
+
+    started = time.monotonic()
+    with LogReader(log) as reader:  # a missing or foreign file fails here, as it would later
+        tenant = reader.header.tenant
+    source: str | None = None
+    if database_url:
+        url = plain_url(database_url)
+    else:
+        from seedctl.engine.db import embedded
+
+        home = embedded.seedctl_home()
+        if os.environ.get("DATABASE_URL") or not embedded.is_initialised(home):
+            return None  # the full run says what it does about those
+        url, source = embedded_target()
+    if url is None:
+        return None
+    try:
+        conn = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.Error:
+        return None
+    with conn:
+        try:
+            result = unchanged_rerun(
+                conn,
+                tenant=tenant,
+                log_path=log,
+                log_sha256=log_sha256.result(),
+                allow_production=allow_production,
+                database=describe(database_url or url),
+                started=started,
+            )
+        except psycopg.Error:
+            return None
+        if result is not None:
+            say_target(conn.info, source or database_source())
+    return result

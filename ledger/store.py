@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from seedctl.ledger.errors import ConfigError, LedgerSchemaError
+from seedctl.ledger.version import LEDGER_SCHEMA, LEDGER_SCHEMA_VERSION
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 
 __all__ = [
@@ -44,8 +45,6 @@ __all__ = [
     "start_run",
 ]
 
-LEDGER_SCHEMA = "seedctl"
-LEDGER_SCHEMA_VERSION = 5
 
 # From version N to N + 1. Each statement is idempotent, so a migration interrupted
 # half way simply runs again; the version row moves in the same transaction.

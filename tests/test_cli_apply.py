@@ -10,6 +10,8 @@ import datetime as dt
 import functools
 import json
 import re
+import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -340,3 +342,83 @@ def test_nothing_to_apply_lists_entities_in_dependency_order(
     again = seedctl("apply", "--log", "L", env=seedctl_env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert list(table_rows(again.stdout))[1:] == list(get_scenario("okr-demo").entity_tables)
+
+
+_RERUN_REPORTING_IMPORTS = """
+import sys
+from seedctl.cli.app import main
+sys.argv = ["seedctl", *sys.argv[1:]]
+try:
+    main()
+finally:
+    said = "imported sqlalchemy" if "sqlalchemy" in sys.modules else "no sqlalchemy"
+    print(said, file=sys.stderr)
+"""
+
+
+def _rerun(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``seedctl apply --log L --json args`` in a Python that says whether it imported
+    SQLAlchemy, on the last line of stderr."""
+    return subprocess.run(
+        [sys.executable, "-c", _RERUN_REPORTING_IMPORTS, "apply", "--log", "L", "--json", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_a_rerun_of_the_same_file_answers_without_the_database_stack(
+    seedctl_env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    """The no-op rerun needs psycopg alone, and reports exactly what the full path reports."""
+    write_okr_log(tmp_path / "L")
+    first = seedctl(
+        "apply", "--log", "L", "--create-schema", "--json", env=seedctl_env, cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stderr
+    quick = _rerun(seedctl_env, tmp_path)
+    assert quick.returncode == 0, quick.stderr
+    assert quick.stderr.splitlines()[-1] == "no sqlalchemy"
+    assert quick.stderr.startswith(target_line(database_url))
+    # A run recorded before seedctl kept the entity order takes the full path: same answer.
+    with psycopg.connect(database_url) as conn:
+        conn.execute("UPDATE seedctl.runs SET counts = counts - 'entity_order'")
+    full = _rerun(seedctl_env, tmp_path)
+    assert full.returncode == 0, full.stderr
+    assert full.stderr.splitlines()[-1] == "imported sqlalchemy"
+    assert full.stderr.startswith(target_line(database_url))
+    fast_out, full_out = json.loads(quick.stdout), json.loads(full.stdout)
+    assert fast_out.pop("elapsed_s") >= 0 and full_out.pop("elapsed_s") >= 0
+    assert fast_out == full_out
+    assert fast_out["unchanged_since_run"] == json.loads(first.stdout)["run_id"]
+    assert list(fast_out["entities"]) == list(json.loads(first.stdout)["entities"])
+
+
+def test_a_rerun_leaves_every_doubt_to_the_full_path(
+    seedctl_env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    """Production mark, an edited ledger, a changed file: the full run answers each."""
+    write_okr_log(tmp_path / "L")
+    assert (
+        seedctl("apply", "--log", "L", "--create-schema", env=seedctl_env, cwd=tmp_path).returncode
+        == 0
+    )
+    assert seedctl("env", "set", "production", env=seedctl_env, cwd=tmp_path).returncode == 0
+    refused = _rerun(seedctl_env, tmp_path)
+    assert refused.returncode == 7, refused.stderr
+    assert "refusing to apply" in refused.stderr
+    allowed = _rerun(seedctl_env, tmp_path, "--allow-production")
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stderr.splitlines()[-1] == "no sqlalchemy"
+
+    with psycopg.connect(database_url) as conn:
+        conn.execute("DELETE FROM seedctl.applied WHERE entity = 'organization'")
+    edited = _rerun(seedctl_env, tmp_path, "--allow-production")
+    assert edited.returncode == 0, edited.stderr
+    assert edited.stderr.splitlines()[-1] == "imported sqlalchemy"
+    out = json.loads(edited.stdout)
+    assert out["unchanged_since_run"] is None
+    assert out["entities"]["organization"]["unchanged"] == 1

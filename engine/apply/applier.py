@@ -17,7 +17,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +36,8 @@ from seedctl.engine.apply.delete_batch import delete_batch
 from seedctl.engine.apply.dispatch import Dispatcher
 from seedctl.engine.apply.prefetch import prefetch
 from seedctl.engine.apply.removal import Removal, survey_removal
+from seedctl.engine.apply.result import ApplyResult, EntityTally
+from seedctl.engine.apply.unchanged import nothing_to_do
 from seedctl.engine.db import (
     RetryPolicy,
     RunSession,
@@ -86,6 +87,7 @@ from seedctl.ledger import (
     VerificationFailedError,
     store,
 )
+from seedctl.ledger.last_apply import LastApply
 from seedctl.ledger.logfile import LogReader, file_sha256_soon
 
 __all__ = ["ApplyObserver", "ApplyResult", "EntityTally", "apply_log"]
@@ -106,58 +108,6 @@ class ApplyObserver(Protocol):
     def advanced(self, entity: str, rows: int) -> None: ...
 
     def finished(self) -> None: ...
-
-
-@dataclass
-class EntityTally:
-    """Per entity: commands in the log, what this run did with each, rows found after."""
-
-    commands: int = 0
-    already: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    expected_rows: int = 0
-    found_rows: int | None = 0
-    drift_overwritten: int = 0
-    """Rows changed since the seed wrote them that this run overwrote (``--on-drift
-    overwrite``); their before-images are in the ledger."""
-    drift_skipped: int = 0
-    """Commands left pending because their row changed since (``--on-drift skip``)."""
-    deleted: int = 0
-    """Rows this run removed: a later generation no longer makes them."""
-    absent: int = 0
-    """Deletes with nothing to remove (never applied, or gone already): recorded only."""
-    kept: int = 0
-    """Deletes left pending (``--no-prune``): the rows stay."""
-    dropped: int = 0
-    """Deletes a later generation overrode (it made the row again): never applied."""
-
-
-@dataclass
-class ApplyResult:
-    """What an apply did, for the summary table and ``--json``."""
-
-    tenant: str
-    scenario: str
-    log_path: str
-    log_digest: str
-    database: str
-    run_id: str | None
-    elapsed_s: float
-    entities: dict[str, EntityTally] = field(default_factory=dict)
-    unchanged_since_run: str | None = None
-    """Set when the log file is byte-identical to the one the last successful apply
-    covered whole: then nothing was scanned, written or re-counted."""
-
-    @property
-    def written(self) -> int:
-        return sum(t.inserted + t.updated + t.deleted for t in self.entities.values())
-
-    @property
-    def pending(self) -> int:
-        return sum(t.commands - t.already - t.dropped for t in self.entities.values())
 
 
 def apply_log(
@@ -743,6 +693,8 @@ def _finish(
             # What a later rerun of this very file needs to know it has nothing to do
             # (never after --on-drift skip: the skipped commands are still pending).
             counts["commands"] = dict(scan.commands)
+            # JSONB keeps no key order: the no-op rerun lists entities in this one.
+            counts["entity_order"] = list(scan.scenario.entity_tables)
             counts["rows"] = dict(scan.rows)
             if not left_pending:
                 counts["ledger_rows"] = store.applied_count(conn, session.tenant)
@@ -785,28 +737,19 @@ def _unchanged_since_last_apply(
 def _nothing_to_do(
     last: sa.Row[Any], log_path: Path, tenant: str, database: str, started: float
 ) -> ApplyResult:
-    commands: dict[str, int] = last.counts.get("commands", {})
-    rows: dict[str, int] = last.counts.get("rows", {})
-    result = ApplyResult(
-        tenant=tenant,
-        scenario=last.scenario or "",
-        log_path=str(log_path),
-        log_digest=last.log_digest or "",
-        database=database,
-        run_id=None,
-        elapsed_s=time.monotonic() - started,
-        unchanged_since_run=str(last.run_id),
+    # A run before entity_order was recorded: the scenario's order, parents first.
+    order = last.counts.get("entity_order") or (
+        list(get_scenario(last.scenario).entity_tables) if last.scenario else []
     )
-    # JSONB does not keep key order: list entities parents first, as a full run does.
-    order = list(get_scenario(last.scenario).entity_tables) if last.scenario else []
-    for entity, n in sorted(
-        commands.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
-    ):
-        result.entities[entity] = EntityTally(
-            commands=n, already=n, expected_rows=rows.get(entity, 0), found_rows=None
-        )
-    log.info("apply_nothing_to_do", tenant=tenant, unchanged_since_run=str(last.run_id))
-    return result
+    found = LastApply(
+        run_id=str(last.run_id),
+        scenario=last.scenario or "",
+        log_digest=last.log_digest or "",
+        commands=last.counts.get("commands", {}),
+        rows=last.counts.get("rows", {}),
+        entity_order=order,
+    )
+    return nothing_to_do(found, log_path, tenant, database, started)
 
 
 def _check_counts(session: RunSession, scan: LogScan, target: Target, result: ApplyResult) -> None:
