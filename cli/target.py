@@ -97,49 +97,64 @@ def quick_rerun(
 ) -> ApplyResult | None:
     """A rerun of the file the last apply applied, answered with psycopg alone, or None.
 
-    Says the target as :func:`announce_target` would. Anything it cannot vouch for
-    (an unusual URL, a server it cannot reach, any doubt about the ledger) is None,
-    and the full run then does everything again, with its own messages.
+    Says the target as :func:`announce_target` would, and fails as it would when the
+    server cannot be reached. Anything else it cannot vouch for (a URL SQLAlchemy might
+    read otherwise, any doubt about the ledger, a run holding the tenant's lock) is
+    None, and the full run then does everything again, with its own messages.
     """
     import time
 
     import psycopg
-    from seedctl.engine.apply.unchanged import CONNECT_TIMEOUT_S, unchanged_rerun
-    from seedctl.engine.db.urls import describe, plain_url
+    from seedctl.engine.apply.unchanged import CONNECT_TIMEOUT_S, nothing_to_do
+    from seedctl.engine.db.urls import connect_failure, describe_plain
+    from seedctl.ledger import DatabaseUnavailableError
+    from seedctl.ledger.last_apply import unchanged_last_apply
     from seedctl.ledger.logfile import LogReader
 
     started = time.monotonic()
     with LogReader(log) as reader:  # a missing or foreign file fails here, as it would later
         tenant = reader.header.tenant
-    source: str | None = None
-    if database_url:
-        url = plain_url(database_url)
-    else:
-        from seedctl.engine.db import embedded
-
-        home = embedded.seedctl_home()
-        if os.environ.get("DATABASE_URL") or not embedded.is_initialised(home):
-            return None  # the full run says what it does about those
-        url, source = embedded_target()
-    if url is None:
+    target = _plain_target(database_url)
+    if target is None:
         return None
+    url, source = target
     try:
         conn = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.OperationalError as e:
+        if source is not None:
+            return None  # the embedded server: the full run starts and reports it
+        raise DatabaseUnavailableError(
+            f"cannot connect to {describe_plain(url)}: {connect_failure(e)}"
+        ) from e
     except psycopg.Error:
         return None
     with conn:
         try:
-            result = unchanged_rerun(
-                conn,
-                tenant=tenant,
-                log_path=log,
-                log_sha256=log_sha256.result(),
-                allow_production=allow_production,
-                database=describe(database_url or url),
-                started=started,
+            last = unchanged_last_apply(
+                conn, tenant, log_sha256.result(), allow_production=allow_production
             )
         except psycopg.Error:
             return None
-        if result is not None:
-            say_target(conn.info, source or database_source())
-    return result
+        if last is None:
+            return None
+        say_target(conn.info, source or database_source())
+    return nothing_to_do(last, log, tenant, describe_plain(url), started)
+
+
+def _plain_target(database_url: str | None) -> tuple[str, str | None] | None:
+    """The URL :func:`quick_rerun` may connect to, and the source to name if it is the
+    embedded server; None if the full run should decide (an unusual URL; the embedded
+    server's first start, or ``DATABASE_URL`` set, which it has something to say about)."""
+    from seedctl.engine.db.urls import plain_url
+
+    if database_url:
+        url = plain_url(database_url)
+        return None if url is None else (url, None)
+    from seedctl.engine.db import embedded
+
+    home = embedded.seedctl_home()
+    if os.environ.get("DATABASE_URL") or not embedded.is_initialised(home):
+        return None
+    url, source = embedded_target()
+    plain = plain_url(url)
+    return None if plain is None else (plain, source)

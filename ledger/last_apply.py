@@ -4,8 +4,9 @@ A rerun of the exact file the tenant's last successful apply covered, with the
 ledger holding what that run left, writes nothing. ``store`` asks the same through
 SQLAlchemy inside a full run; this asks it before the database stack is imported,
 which is most of a small rerun's time. Any doubt (no ledger, another version, a
-production mark, an older run without its entity order) answers None: the full run
-then decides, and says why. Read-only, in one snapshot.
+production mark, an older run without its entity order, another run holding the
+tenant's lock) answers None: the full run then decides, and says why (or waits).
+Read-only, in one snapshot.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from seedctl.ledger.version import LEDGER_SCHEMA_VERSION
+from seedctl.ledger.version import LEDGER_SCHEMA_VERSION, TENANT_LOCK_CLASS
 
 __all__ = ["LastApply", "unchanged_last_apply"]
 
@@ -45,6 +46,14 @@ def unchanged_last_apply(
     left; None if in any doubt. ``conn`` must not be in a transaction; it ends in none."""
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # A run under way holds the tenant's lock, perhaps before its run row exists:
+        # then this is not the last apply's state; the full run waits, or fails at once.
+        cur.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", (TENANT_LOCK_CLASS, tenant)
+        )
+        locked = cur.fetchone()
+        if locked is None or not locked[0]:
+            return None
         cur.execute(
             "SELECT to_regclass('seedctl.runs') IS NOT NULL AND "
             "to_regclass('seedctl.meta') IS NOT NULL AND to_regclass('seedctl.applied') IS NOT NULL"

@@ -422,3 +422,21 @@ def test_a_rerun_leaves_every_doubt_to_the_full_path(
     out = json.loads(edited.stdout)
     assert out["unchanged_since_run"] is None
     assert out["entities"]["organization"]["unchanged"] == 1
+
+
+def test_a_rerun_while_another_run_holds_the_tenant_lock_is_the_full_runs_to_answer(
+    seedctl_env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    """Another run holds the lock (its run row may not exist yet): --no-wait exits 6 as the
+    full run would, rather than reporting the last apply's state."""
+    write_okr_log(tmp_path / "L")
+    first = seedctl("apply", "--log", "L", "--create-schema", env=seedctl_env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    with psycopg.connect(database_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (0x5EED, TENANT))
+        busy = _rerun(seedctl_env, tmp_path, "--no-wait")
+    assert busy.returncode == 6, busy.stderr
+    assert "is locked by another session" in busy.stderr
+    free = _rerun(seedctl_env, tmp_path, "--no-wait")
+    assert free.returncode == 0, free.stderr
+    assert free.stderr.splitlines()[-1] == "no sqlalchemy"

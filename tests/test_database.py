@@ -16,6 +16,7 @@ from seedctl.engine.db import (
     resolve_database,
     sqlalchemy_url,
 )
+from seedctl.engine.db.urls import describe_plain, plain_url
 from seedctl.ledger import ConfigError, DatabaseUnavailableError
 from sqlalchemy.engine import make_url
 
@@ -105,3 +106,56 @@ def test_bad_url_in_the_environment_is_refused_early(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("SEEDCTL_DATABASE_URL", "mysql://u@h/db")
     with pytest.raises(ConfigError, match="needs a postgresql:// URL"):
         resolve_database(None)
+
+
+PLAIN_CANDIDATES = [
+    f"postgresql://app:{PASSWORD}@db.example.com:6543/shop",
+    "postgres://app@db.example.com/shop",
+    "postgresql+psycopg://app@db.example.com:5432/shop?sslmode=require",
+    "postgresql://postgres:@/seedctl?host=/tmp/pgdata",
+    "postgresql://postgres@/seedctl?host=%2Ftmp%2Fpg%20data",
+    "postgresql://u@[::1]:5433/db",
+    "postgresql://u@[::1]/db",
+    "postgresql:///db",
+    "postgresql://h",
+    "postgresql://h/",
+    "postgresql://u@h/db?connect_timeout=3&application_name=x",
+    # SQLAlchemy and libpq may read these differently: plain_url must refuse them.
+    "postgresql://h1,h2/db",
+    "postgresql://u@h/d%20b",
+    "postgresql://u%40x@h/db",
+    "postgresql://u@h/db?dbname=a+b",
+    "postgresql://u@h/db?host=/tmp",
+    "postgresql://u@h/db?host=/a&host=/b",
+    "postgresql://u@h/db?sslmode=",
+    "postgresql://u@h/db?sslmode",
+    "postgresql://u@h/db?nonsense=1",
+    "mysql://u@h/db",
+    "postgresql://u@h:99999/db",
+]
+REFUSED = PLAIN_CANDIDATES[PLAIN_CANDIDATES.index("postgresql://h1,h2/db") :]
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{}, {"PGHOST": "envhost", "PGPORT": "7777", "PGUSER": "envuser", "PGDATABASE": "envdb"}],
+)
+def test_the_no_op_rerun_describes_a_plain_url_as_the_full_run_does(
+    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """describe_plain (no SQLAlchemy) equals describe on every URL plain_url lets through,
+    and plain_url refuses the URLs the two parsers could read differently."""
+    for name in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    accepted = 0
+    for url in PLAIN_CANDIDATES:
+        plain = plain_url(url)
+        if url in REFUSED:
+            assert plain is None, url
+            continue
+        assert plain is not None, url
+        assert describe_plain(plain) == describe(url), url
+        accepted += 1
+    assert accepted == len(PLAIN_CANDIDATES) - len(REFUSED)

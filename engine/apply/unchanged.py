@@ -1,10 +1,10 @@
-"""The no-op rerun, answered before the database stack is imported.
+"""The no-op rerun's report, built without the database stack.
 
 Most reruns are of the file the last apply applied: then nothing is scanned,
 written or re-counted, and a small rerun's time is the interpreter and its imports.
-This path needs psycopg alone (the ledger's ``last_apply``), not SQLAlchemy, the
-catalog or the scenario. Whatever it cannot vouch for, it leaves to ``apply_log``,
-which asks the same question again and answers every other case.
+The CLI asks the ledger's ``last_apply`` with psycopg alone, before SQLAlchemy, the
+catalog or the scenario are imported, and reports with :func:`nothing_to_do`; so
+does ``apply_log`` when it finds the same inside a full run.
 """
 
 from __future__ import annotations
@@ -12,35 +12,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import psycopg
 import structlog
 from seedctl.engine.apply.result import ApplyResult, EntityTally
-from seedctl.ledger.last_apply import LastApply, unchanged_last_apply
+from seedctl.ledger.last_apply import LastApply
 
-__all__ = ["nothing_to_do", "unchanged_rerun"]
+__all__ = ["CONNECT_TIMEOUT_S", "nothing_to_do"]
 
 log = structlog.get_logger("seedctl.apply")
 
 CONNECT_TIMEOUT_S = 10
 """As the full run's first connection: a server that is down fails here as it would there."""
-
-
-def unchanged_rerun(
-    conn: psycopg.Connection[tuple[object, ...]],
-    *,
-    tenant: str,
-    log_path: Path,
-    log_sha256: str,
-    allow_production: bool,
-    database: str,
-    started: float,
-) -> ApplyResult | None:
-    """The result of applying ``log_path`` if the last apply covered this exact file, else
-    None. Read-only; ``conn`` is any connection to the target."""
-    last = unchanged_last_apply(conn, tenant, log_sha256, allow_production=allow_production)
-    if last is None:
-        return None
-    return nothing_to_do(last, log_path, tenant, database, started)
 
 
 def nothing_to_do(

@@ -7,15 +7,15 @@ host, port, database and user, never the password.
 
 from __future__ import annotations
 
+import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import psycopg
 import sqlalchemy as sa
 from seedctl.engine.db import embedded
-from seedctl.engine.db.urls import check_parts, describe, libpq_keywords
+from seedctl.engine.db.urls import check_parts, connect_failure, libpq_keywords
 from seedctl.ledger import ConfigError, DatabaseUnavailableError
 from sqlalchemy.engine import URL, make_url
 
@@ -64,6 +64,20 @@ def sqlalchemy_url(url: str) -> URL:
     return parsed.set(drivername="postgresql+psycopg")
 
 
+def describe(url: str) -> str:
+    """Host, port, database and user of a URL, for messages. Never the password."""
+    parsed = sqlalchemy_url(url)
+    # What the URL leaves out, libpq takes from PG* variables, then its own defaults.
+    host = parsed.host or parsed.query.get("host") or os.environ.get("PGHOST") or "localhost"
+    if isinstance(host, tuple):
+        host = host[0]
+    port_number = parsed.port or os.environ.get("PGPORT")
+    port = f":{port_number}" if port_number else ""
+    user = parsed.username or os.environ.get("PGUSER") or getpass.getuser()
+    database = parsed.database or os.environ.get("PGDATABASE") or user
+    return f"database {database} on {host}{port} as {user}"
+
+
 @contextmanager
 def connect_engine(url: str) -> Iterator[sa.Engine]:
     """An SQLAlchemy engine for ``url``, checked by one connection attempt.
@@ -80,17 +94,9 @@ def connect_engine(url: str) -> Iterator[sa.Engine]:
     except sa.exc.OperationalError as e:
         engine.dispose()
         raise DatabaseUnavailableError(
-            f"cannot connect to {describe(url)}: {_first_line(e.orig)}"
+            f"cannot connect to {describe(url)}: {connect_failure(e.orig)}"
         ) from e
     try:
         yield engine
     finally:
         engine.dispose()
-
-
-def _first_line(error: BaseException | None) -> str:
-    """The driver's reason on one line (libpq spreads it over several)."""
-    if isinstance(error, psycopg.Error) and error.diag.message_primary:
-        return error.diag.message_primary
-    text = " ".join(str(error or "").split())
-    return text.removeprefix("connection failed: ") or "unknown error"

@@ -11,10 +11,11 @@ import psycopg
 import sqlalchemy as sa
 import structlog
 from seedctl.ledger import LockBusyError
+from seedctl.ledger.version import TENANT_LOCK_CLASS
 
 __all__ = ["LOCK_CLASS", "acquire_tenant_lock"]
 
-LOCK_CLASS = 0x5EED  # first half of the two-int advisory key: "this is seedctl"
+LOCK_CLASS = TENANT_LOCK_CLASS  # first half of the two-int advisory key: "this is seedctl"
 log = structlog.get_logger("seedctl.lock")
 
 

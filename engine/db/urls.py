@@ -10,13 +10,13 @@ import functools
 import getpass
 import os
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from seedctl.ledger import ConfigError
 
-__all__ = ["check_parts", "describe", "libpq_keywords", "plain_url"]
+__all__ = ["check_parts", "connect_failure", "describe_plain", "libpq_keywords", "plain_url"]
 
 _PLAIN_SCHEMES = ("postgresql://", "postgresql+psycopg://")
 
@@ -46,35 +46,68 @@ def check_parts(url: str) -> None:
 
 
 def plain_url(url: str) -> str | None:
-    """``url`` as libpq takes it, if every check of ``sqlalchemy_url`` would pass it
-    (scheme, parts, query names); None if any might not. Never raises."""
+    """``url`` as libpq takes it, if SQLAlchemy (``database.sqlalchemy_url``) would read it
+    the same way and accept it; None if it might not. Never raises.
+
+    Conservative on purpose: one host, no percent escape, space or ``+`` outside the
+    password and the query's values, no ``+`` in the query, no query key given twice,
+    empty, or naming a part the URL's authority or path gives already. Where the two
+    parsers could differ (``+`` is a space to SQLAlchemy, not to libpq), the full run
+    takes the URL instead.
+    """
     url = url.replace("postgres://", "postgresql://", 1)
     if not url.startswith(_PLAIN_SCHEMES):
         return None
     url = url.replace("postgresql+psycopg://", "postgresql://", 1)
     try:
         check_parts(url)
-        keys = set(conninfo_to_dict(url))
+        parts = urlsplit(url)
+        conninfo_to_dict(url)
+        query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except (ConfigError, psycopg.Error, ValueError):
         return None
-    return url if keys <= libpq_keywords() else None
+    authority = parts.netloc.rsplit("@", 1)
+    user = authority[0].split(":", 1)[0] if len(authority) == 2 else ""
+    host_port = authority[-1]
+    keys = [k for k, _ in query]
+    given = {
+        "host": parts.hostname,
+        "port": host_port.rsplit("]", 1)[-1].count(":"),
+        "user": user,
+        "dbname": parts.path.strip("/"),
+    }
+    if (
+        any(c in f"{user}@{host_port}{parts.path}" for c in ",% +")
+        or "+" in parts.query
+        or parts.fragment
+        or len(set(keys)) != len(keys)
+        or not all(v for _, v in query)
+        or not set(keys) <= libpq_keywords()
+        or any(given.get(k) for k in keys)
+    ):
+        return None
+    return url
 
 
-def describe(url: str) -> str:
-    """Host, port, database and user of a URL, for messages. Never the password.
-
-    What the URL leaves out, libpq takes from PG* variables, then its own defaults.
-    """
-    try:
-        parts = conninfo_to_dict(url.replace("+psycopg://", "://", 1))
-    except psycopg.Error:
-        parts = {}
-    host = str(parts.get("host") or os.environ.get("PGHOST") or "localhost").split(",")[0]
-    port_number = str(parts.get("port") or os.environ.get("PGPORT") or "").split(",")[0]
+def describe_plain(url: str) -> str:
+    """``database.describe`` for a URL :func:`plain_url` returned: the same text, without
+    SQLAlchemy. What the URL leaves out, libpq takes from PG* variables, then its own
+    defaults."""
+    parts = conninfo_to_dict(url)
+    host = parts.get("host") or os.environ.get("PGHOST") or "localhost"
+    port_number = parts.get("port") or os.environ.get("PGPORT")
     port = f":{port_number}" if port_number else ""
     user = parts.get("user") or os.environ.get("PGUSER") or getpass.getuser()
     database = parts.get("dbname") or os.environ.get("PGDATABASE") or user
     return f"database {database} on {host}{port} as {user}"
+
+
+def connect_failure(error: BaseException | None) -> str:
+    """The driver's reason a connection failed, on one line (libpq spreads it over several)."""
+    if isinstance(error, psycopg.Error) and error.diag.message_primary:
+        return error.diag.message_primary
+    text = " ".join(str(error or "").split())
+    return text.removeprefix("connection failed: ") or "unknown error"
 
 
 @functools.cache
