@@ -3,10 +3,11 @@
 Nothing here knows about scenarios, the CLI or how rows get written; ``engine``
 builds on it and ``cli`` on both. The modules: ``ids`` (UUIDv5 namespaces and
 natural keys), ``commands`` (the command model and its hash), ``logfile``
-(reading the hash-chained log), ``logwrite`` (appending generations to it),
-``store`` (the ``seedctl`` schema in the database; its name and version in
-``version``), ``last_apply`` (the no-op rerun's question, asked with psycopg alone)
-and ``errors`` (the one error root and its exit codes).
+(reading the hash-chained log), ``logencode`` (commands encoded for its lines),
+``logwrite`` (appending generations to it), ``store`` (the ``seedctl`` schema in
+the database; its name and version in ``version``), ``last_apply`` (the no-op
+rerun's question, asked with psycopg alone) and ``errors`` (the one error root and
+its exit codes).
 """
 
 from typing import TYPE_CHECKING

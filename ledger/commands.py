@@ -38,6 +38,7 @@ __all__ = [
     "canonical_bytes",
     "command_hash",
     "delete_command",
+    "encode_canonical",
 ]
 
 # Final, so that mypy reads them as the Literal types the log header declares.
@@ -49,6 +50,9 @@ JsonValue = Any
 """A JSON value without floats: a scalar, or a list or str-keyed dict of JSON values."""
 
 _ENCODER = msgspec.json.Encoder(order="sorted")
+encode_canonical: Final = _ENCODER.encode
+""":func:`canonical_bytes` as the encoder's own bound method, for loops that encode
+millions of values: the same bytes, without a Python call around each."""
 
 
 class RowRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

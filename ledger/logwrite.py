@@ -24,16 +24,22 @@ from binascii import hexlify
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final, NamedTuple
+from typing import IO, Final
 
 import msgspec
 from seedctl.ledger.commands import Command, canonical_bytes, delete_command
 from seedctl.ledger.errors import LogError
+from seedctl.ledger.logencode import (
+    BATCH_SIZE,
+    EncodedBatch,
+    encode_batch,
+    encode_batches,
+    row_key,
+    split_body,
+)
 from seedctl.ledger.logfile import (
     FORMAT_1,
-    ID_KEY,
     LOG_FORMAT,
-    TABLE_KEY,
     GenerationBody,
     LogHeader,
     LogReader,
@@ -56,7 +62,6 @@ __all__ = [
 ]
 
 _WRITE_BUFFER: Final = 1 << 20
-_BATCH_SIZE: Final = 1024
 
 
 @dataclass(frozen=True)
@@ -82,90 +87,6 @@ class AppendResult:
     """The log was format 1 and was rewritten as format 2 first (``upgrade_log``)."""
     healed_lines: int = 0
     """Lines of an unfinished generation (a crashed append) cut off before appending."""
-
-
-class EncodedBatch(NamedTuple):
-    """Commands encoded for the log and split where the chain fields go; not yet chained.
-
-    Encoding is most of a line's cost and needs no chain, so it can happen anywhere
-    (another process); only the chaining is sequential. Plain buffers rather than
-    thousands of objects, so a batch crosses a process boundary cheaply.
-    ``digests`` holds each body's 32-byte SHA-256; ``heads`` and ``tails`` the
-    parts before and after ``"prev"``, ``"hash"`` already in, one a line (a
-    canonical body never holds a raw newline); ``rows`` each command's row identity,
-    ``["entity","id"]`` as JSON, one a line.
-    """
-
-    digests: bytes
-    heads: bytes
-    tails: bytes
-    rows: bytes
-
-
-def _row_key(command: Command) -> bytes:
-    return canonical_bytes((command.entity, command.id))
-
-
-def _split(body: bytes, digest: bytes) -> tuple[bytes, bytes]:
-    """A body's head (up to ``"table"``, with ``"hash"`` in) and tail."""
-    at_id = body.index(ID_KEY) + 1
-    at_table = body.index(TABLE_KEY, at_id) + 1
-    return b'%s"hash":"%s",%s' % (body[:at_id], hexlify(digest), body[at_id:at_table]), body[
-        at_table:
-    ]
-
-
-def encode_batch(commands: Iterable[Command]) -> EncodedBatch:
-    """Encode commands (a :class:`LogRecord` as its bare command) and split them for the chain."""
-    digests: list[bytes] = []
-    heads: list[bytes] = []
-    tails: list[bytes] = []
-    rows: list[bytes] = []
-    sha256 = hashlib.sha256
-    encode = canonical_bytes
-    unset = msgspec.UNSET
-    for given in commands:
-        # Re-logging a record read from a log: hash its body, not its chain fields.
-        command = given.command() if isinstance(given, LogRecord) else given
-        if command.overrides is not unset:
-            # What a row overrides is the log's to say, from its history.
-            if command.op == "delete":
-                raise ValueError(
-                    f"{command.table} {command.id}: a generation's deletes are derived from "
-                    "the rows it no longer makes; a scenario does not emit them"
-                )
-            command = msgspec.structs.replace(command, overrides=unset)
-        body = encode(command)
-        digest = sha256(body).digest()
-        head, tail = _split(body, digest)
-        digests.append(digest)
-        heads.append(head)
-        tails.append(tail)
-        rows.append(encode((command.entity, command.id)))
-    return EncodedBatch(b"".join(digests), b"\n".join(heads), b"\n".join(tails), b"\n".join(rows))
-
-
-def encode_batches(
-    commands: Iterable[Command], size: int = _BATCH_SIZE
-) -> Generator[EncodedBatch, None, None]:
-    """:func:`encode_batch` over ``size`` commands at a time.
-
-    If ``commands`` fails, the commands it gave before are still handed on, so an
-    append keeps every complete line written before the failure.
-    """
-    pending: list[Command] = []
-    try:
-        for command in commands:
-            pending.append(command)
-            if len(pending) == size:
-                yield encode_batch(pending)
-                pending = []
-    except Exception:
-        if pending:
-            yield encode_batch(pending)
-        raise
-    if pending:
-        yield encode_batch(pending)
 
 
 _GONE = b"\x00"
@@ -211,7 +132,7 @@ class _History:
         elif record.overrides is not msgspec.UNSET:
             bare = msgspec.structs.replace(record.command(), overrides=msgspec.UNSET)
             content = hashlib.sha256(canonical_bytes(bare)).digest()
-        key = _row_key(record)
+        key = row_key(record)
         if key not in self.rows:
             self.first[key] = record.seq
             self.entity_first.setdefault(record.entity, record.seq)
@@ -265,7 +186,7 @@ def _overriding(head: bytes, tail: bytes, content: bytes, latest: bytes) -> tupl
     bare_head = head.replace(b'"hash":"%s",' % hexlify(content), b"", 1)
     body = b'%s"overrides":"%s",%s' % (bare_head, hexlify(latest), tail)
     digest = hashlib.sha256(body).digest()
-    return _split(body, digest)[0], digest
+    return split_body(body, digest)[0], digest
 
 
 def _write_generation(
@@ -345,7 +266,7 @@ def _write_deletes(chain: _Chain, history: _History, existing: Path) -> int:
         )
         body = canonical_bytes(command)
         digest = hashlib.sha256(body).digest()
-        head, tail = _split(body, digest)
+        head, tail = split_body(body, digest)
         lines.append(chain.command_line(head, tail))
         history.rows[key] = _state(None, digest)
         history.made.add(key)
@@ -571,7 +492,7 @@ def upgrade_log(path: Path | str) -> bool:
                 for record, _ in reader:
                     history.add(record)
                     pending.append(record)
-                    if len(pending) == _BATCH_SIZE:
+                    if len(pending) == BATCH_SIZE:
                         yield encode_batch(pending)
                         pending = []
                 if pending:

@@ -19,6 +19,7 @@ from seedctl.engine.generation.workers import encoded_in_workers, worker_count
 from seedctl.engine.scenarios import PartedScenario, ScenarioParams
 from seedctl.engine.scenarios.okr_demo import OKR_DEMO
 from seedctl.ledger import Command, SeedctlError
+from seedctl.ledger.logencode import EncodedBatch, Upserts, encode_upserts
 from seedctl.ledger.logfile import LogHeader, verify_log
 from seedctl.ledger.logwrite import append_commands, append_encoded, encode_batch, encode_batches
 
@@ -76,6 +77,48 @@ def test_encode_batches_equal_one_batch() -> None:
     assert b"".join(b.digests for b in small) == whole.digests
     assert b"\n".join(b.heads for b in small) == whole.heads
     assert b"\n".join(b.tails for b in small) == whole.tails
+
+
+def _lines(batches: Iterator[EncodedBatch] | list[EncodedBatch]) -> tuple[bytes, ...]:
+    """The batches' digests, heads, tails and rows, each joined over all batches."""
+    parts = list(zip(*batches, strict=True))
+    return (b"".join(parts[0]), *(b"\n".join(p) for p in parts[1:]))
+
+
+def test_okr_demo_encodes_its_parts_as_their_commands() -> None:
+    """okr-demo's own encoding of a part is byte for byte encode_batches of its commands."""
+    p = params(17)
+    encoded = OKR_DEMO.encoded_parts(p)
+    assert len(encoded) == len(OKR_DEMO.parts(p))
+    for part, own in zip(OKR_DEMO.parts(p), encoded, strict=True):
+        assert _lines(own()) == _lines(list(encode_batches(part())))
+
+
+THINGS = Upserts(entity="thing", table="things", conflict=("slug",), insert_only=("secret",))
+
+
+def test_upserts_encode_json_values_as_their_command() -> None:
+    """A row with arrays, objects and text to escape encodes as its Command does."""
+    values = {"id": "t1", "slug": 'a "b"\n', "secret": "s", "tags": ["x", 1], "doc": {"k": None}}
+    row = (THINGS, "t1", "key \u00e9", values)
+    assert encode_upserts([row]) == encode_batch([THINGS.command("t1", "key \u00e9", values)])
+
+
+@pytest.mark.parametrize(
+    ("values", "error"),
+    [
+        ({"id": "t1", "slug": "a", "secret": "s", "n": 1.5}, TypeError),
+        ({"id": "t1", "slug": "a", "secret": "s", "n": [[1.5]]}, TypeError),
+        ({"id": "t2", "slug": "a", "secret": "s"}, ValueError),
+        ({"id": "t1", "secret": "s"}, ValueError),
+        ({"id": "t1", "slug": "a"}, ValueError),
+    ],
+)
+def test_upserts_refuse_what_a_command_refuses(values: dict[str, object], error: type) -> None:
+    """Floats (also nested), another id and missing conflict or insert-only columns raise
+    the Command's own error, though the fast path builds no Command."""
+    with pytest.raises(error):
+        encode_upserts([(THINGS, "t1", "k", values)])
 
 
 # A parted scenario whose third part fails, to see a worker's error reach the parent.

@@ -18,8 +18,14 @@ from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from seedctl.engine.generation.workers import encoded_in_workers, worker_count
-from seedctl.engine.scenarios import PartedScenario, Scenario, ScenarioParams, get_scenario
+from seedctl.engine.generation.workers import encoded_in_workers, encoded_parts, worker_count
+from seedctl.engine.scenarios import (
+    EncodingScenario,
+    PartedScenario,
+    Scenario,
+    ScenarioParams,
+    get_scenario,
+)
 from seedctl.ledger import ConfigError, JsonScalar, LogError
 from seedctl.ledger.logfile import FORMAT_1, GenerationRecord, LogHeader, LogReader, last_generation
 from seedctl.ledger.logwrite import EncodedBatch, append_encoded, encode_batches
@@ -189,6 +195,8 @@ def _encoded(
         workers = worker_count(scenario, params)
     if workers > 0 and isinstance(scenario, PartedScenario):
         return encoded_in_workers(scenario, params, workers)
+    if isinstance(scenario, EncodingScenario):
+        return (batch for part in encoded_parts(scenario, params) for batch in part())
     return encode_batches(scenario.generate(params))
 
 

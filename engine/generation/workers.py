@@ -20,16 +20,17 @@ import os
 import pickle
 import queue as queue_module
 import traceback
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterator, Sequence
+from functools import partial
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from typing import Final
 
-from seedctl.engine.scenarios import PartedScenario, Scenario, ScenarioParams
-from seedctl.ledger import SeedctlError
-from seedctl.ledger.logwrite import EncodedBatch, encode_batches
+from seedctl.engine.scenarios import EncodingScenario, PartedScenario, Scenario, ScenarioParams
+from seedctl.ledger import Command, SeedctlError
+from seedctl.ledger.logencode import EncodedBatch, encode_batches
 
-__all__ = ["encoded_in_workers", "worker_count"]
+__all__ = ["encoded_in_workers", "encoded_parts", "worker_count"]
 
 _QUEUE_BATCHES: Final = 64
 """How far a worker may run ahead, in batches (about 40 MB): roughly one part, so the
@@ -81,13 +82,26 @@ def _work(
     gc.set_threshold(_GC_YOUNG, *gc.get_threshold()[1:])
     parent = os.getppid()
     try:
-        parts = scenario.parts(params)
+        parts = encoded_parts(scenario, params)
         for index in range(first, len(parts), step):
-            for batch in encode_batches(parts[index]()):
+            for batch in parts[index]():
                 _put(out, batch, parent)
             _put(out, None, parent)
     except Exception as e:  # handed to the parent, which raises it after the lines before it
         _put(out, _Failure(e), parent)
+
+
+def encoded_parts(
+    scenario: PartedScenario, params: ScenarioParams
+) -> Sequence[Callable[[], Iterator[EncodedBatch]]]:
+    """The scenario's parts encoded for the log: by the scenario itself if it can."""
+    if isinstance(scenario, EncodingScenario):
+        return scenario.encoded_parts(params)
+    return [partial(_encode_part, part) for part in scenario.parts(params)]
+
+
+def _encode_part(part: Callable[[], Iterator[Command]]) -> Iterator[EncodedBatch]:
+    return encode_batches(part())
 
 
 def _put(out: Queue[_Item], item: _Item, parent: int) -> None:

@@ -11,11 +11,17 @@ from typing import TYPE_CHECKING
 from seedctl.ledger.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from seedctl.engine.scenarios.base import PartedScenario, Scenario, ScenarioParams
+    from seedctl.engine.scenarios.base import (
+        EncodingScenario,
+        PartedScenario,
+        Scenario,
+        ScenarioParams,
+    )
     from seedctl.engine.scenarios.keyed_random import KeyedRandom
     from seedctl.engine.scenarios.registry import get_scenario, register_scenario, scenario_names
 
 __all__ = [
+    "EncodingScenario",
     "KeyedRandom",
     "PartedScenario",
     "Scenario",
@@ -28,7 +34,7 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        ".base": ("PartedScenario", "Scenario", "ScenarioParams"),
+        ".base": ("EncodingScenario", "PartedScenario", "Scenario", "ScenarioParams"),
         ".keyed_random": ("KeyedRandom",),
         ".registry": ("get_scenario", "register_scenario", "scenario_names"),
     },

@@ -62,7 +62,7 @@ from seedctl.engine.scenarios.okr_demo.roster import (
     workspaces,
 )
 from seedctl.engine.scenarios.okr_demo.schema import metadata as okr_demo_metadata
-from seedctl.ledger import Command, JsonScalar
+from seedctl.ledger import Command, JsonValue
 from seedctl.ledger.ids import (
     NaturalKey,
     cycle_key,
@@ -74,6 +74,7 @@ from seedctl.ledger.ids import (
     user_key,
     workspace_key,
 )
+from seedctl.ledger.logencode import EncodedBatch, Upsert, Upserts, encode_upserts_batches
 
 __all__ = ["DEFAULT_SEED", "ENTITY_TABLES", "OKR_DEMO", "TENANT_NAME", "TENANT_SLUG", "OkrDemo"]
 
@@ -124,19 +125,19 @@ _INSERT_ONLY: Final[Mapping[str, tuple[str, ...]]] = {
 }
 
 
-def _maker(entity: str) -> Callable[..., Command]:
-    # A partial fixes the per-entity fields once; a million calls then only pass three.
-    return partial(
-        Command,
-        op="upsert",
+# One per entity: the fields its commands share, encoded once. A million rows then
+# travel as bare (upserts, id, key, values) tuples; a Command is built only where one
+# is asked for (``generate``, ``parts``), the log's bytes are written without one.
+_UPSERTS: Final = {
+    entity: Upserts(
         entity=entity,
         table=ENTITY_TABLES[entity],
         conflict=_CONFLICT[entity],
         insert_only=_INSERT_ONLY.get(entity, ()),
     )
+    for entity in ENTITY_TABLES
+}
 
-
-_MAKE: Final = {entity: _maker(entity) for entity in ENTITY_TABLES}
 
 # Per-person tier tests: on Python 3.11 ``Tier.FOUNDER`` is a descriptor call on the
 # enum class each time, a noticeable cost at a hundred thousand people.
@@ -148,9 +149,19 @@ _FOUNDER, _ADMIN, _WORKSPACE_LEAD, _TEAM_LEAD = (
 )
 
 
-def _command(entity: str, key: NaturalKey, values: dict[str, JsonScalar], *, id_: str) -> Command:
-    command: Command = _MAKE[entity](id=id_, key=key.text, values=values)
-    return command
+def _row(entity: str, key: NaturalKey, values: dict[str, JsonValue], *, id_: str) -> Upsert:
+    return _UPSERTS[entity], id_, key.text, values
+
+
+def _commands(section: Callable[[], Iterator[Upsert]]) -> Iterator[Command]:
+    """A section's rows as the commands they stand for."""
+    for upserts, id_, key, values in section():
+        yield upserts.command(id_, key, values)
+
+
+def _encoded(section: Callable[[], Iterator[Upsert]]) -> Iterator[EncodedBatch]:
+    """A section's rows encoded for the log, without building their commands."""
+    return encode_upserts_batches(section())
 
 
 @lru_cache(maxsize=8192)
@@ -207,7 +218,7 @@ class _Generation:
         for first in range(1, last, CHUNK_BLOCKS):
             yield range(first, min(first + CHUNK_BLOCKS, last))
 
-    def parts(self) -> list[Callable[[], Iterator[Command]]]:
+    def sections(self) -> list[Callable[[], Iterator[Upsert]]]:
         """The stream in independent pieces, in order: per chunk, its frame, plans and roles.
 
         Each piece recomputes what it needs from the keyed draws, so pieces can run in
@@ -219,12 +230,20 @@ class _Generation:
             for section in (self.frame, self.plans, self.role_assignments)
         ]
 
+    def parts(self) -> list[Callable[[], Iterator[Command]]]:
+        """The sections as commands."""
+        return [partial(_commands, section) for section in self.sections()]
+
+    def encoded_parts(self) -> list[Callable[[], Iterator[EncodedBatch]]]:
+        """The sections encoded for the log: ``parts`` encoded, byte for byte."""
+        return [partial(_encoded, section) for section in self.sections()]
+
     def commands(self) -> Iterator[Command]:
         """Chunk by chunk; inside a chunk, entity by entity in dependency order."""
         for part in self.parts():
             yield from part()
 
-    def frame(self, chunk: range) -> Iterator[Command]:
+    def frame(self, chunk: range) -> Iterator[Upsert]:
         """The chunk's teams and people; the first chunk also the organisation's fixtures."""
         first = chunk.start == 1
         if first:
@@ -236,7 +255,7 @@ class _Generation:
             yield from self.cycle_commands()
             yield from self.pillars()
 
-    def plans(self, chunk: range) -> Iterator[Command]:
+    def plans(self, chunk: range) -> Iterator[Upsert]:
         """The chunk's objectives and everything below them, planned once, pass by pass."""
         bundles = [self.bundle(slot) for slot in self.slots(chunk)]
         yield from self.objectives(bundles)
@@ -247,8 +266,8 @@ class _Generation:
 
     # -- the tenant's frame: organisation, workspaces, teams, people, cycles, pillars ---
 
-    def organizations(self) -> Iterator[Command]:
-        yield _command(
+    def organizations(self) -> Iterator[Upsert]:
+        yield _row(
             "organization",
             self.org_key,
             {
@@ -260,38 +279,38 @@ class _Generation:
             id_=self.org_id,
         )
 
-    def workspace_commands(self) -> Iterator[Command]:
+    def workspace_commands(self) -> Iterator[Upsert]:
         for ws, key, uid in zip(
             workspaces(), self.workspace_keys, self.workspace_uuids, strict=True
         ):
             id_ = str(uid)
-            values: dict[str, JsonScalar] = {
+            values: dict[str, JsonValue] = {
                 "id": id_,
                 "organization_id": self.org_id,
                 "slug": ws.slug,
                 "name": ws.spec.name,
             }
-            yield _command("workspace", key, values, id_=id_)
+            yield _row("workspace", key, values, id_=id_)
 
-    def teams(self, chunk: range) -> Iterator[Command]:
+    def teams(self, chunk: range) -> Iterator[Upsert]:
         for block in chunk:
             for team in teams_of_block(block):
                 ws_uuid = self.workspace_uuids[team.workspace.position]
                 key = team_key(ws_uuid, team.slug)
                 id_ = id_text(key)
-                values: dict[str, JsonScalar] = {
+                values: dict[str, JsonValue] = {
                     "id": id_,
                     "workspace_id": str(ws_uuid),
                     "slug": team.slug,
                     "name": team.name,
                 }
-                yield _command("team", key, values, id_=id_)
+                yield _row("team", key, values, id_=id_)
 
     def _user(
         self, email: str, name: str, title: str, manager: str | None, *, platform: bool = False
-    ) -> Command:
+    ) -> Upsert:
         id_ = _user_id(email)
-        values: dict[str, JsonScalar] = {
+        values: dict[str, JsonValue] = {
             "id": id_,
             "organization_id": None if platform else self.org_id,
             "email": email,
@@ -301,7 +320,7 @@ class _Generation:
             "is_superuser": platform,
             "password_hash": demo_password_hash(self.rng, email),
         }
-        return _command("user", user_key(email), values, id_=id_)
+        return _row("user", user_key(email), values, id_=id_)
 
     def _name(self, person: Person) -> str:
         if person.tier is _FOUNDER:
@@ -323,7 +342,7 @@ class _Generation:
         titles = workspace.spec.member_titles
         return titles[self.rng.below(person.email, "user.job-title", len(titles))]
 
-    def users(self, chunk: range) -> Iterator[Command]:
+    def users(self, chunk: range) -> Iterator[Upsert]:
         """The platform superuser first (no tenant, no manager), then people in rank order."""
         if chunk.start == 1:
             yield self._user(
@@ -335,10 +354,10 @@ class _Generation:
                 person.email, self._name(person), self._job_title(person), ranked.manager_email
             )
 
-    def cycle_commands(self) -> Iterator[Command]:
+    def cycle_commands(self) -> Iterator[Upsert]:
         for cycle in self.cycles:
             spec = cycle.spec
-            values: dict[str, JsonScalar] = {
+            values: dict[str, JsonValue] = {
                 "id": cycle.id,
                 "organization_id": self.org_id,
                 "name": spec.name,
@@ -347,17 +366,17 @@ class _Generation:
                 "end_date": spec.end,
                 "is_standard": True,
             }
-            yield _command("cycle", cycle_key(self.org_uuid, spec.name), values, id_=cycle.id)
+            yield _row("cycle", cycle_key(self.org_uuid, spec.name), values, id_=cycle.id)
 
-    def pillars(self) -> Iterator[Command]:
+    def pillars(self) -> Iterator[Upsert]:
         for pillar, key, id_ in zip(PILLARS, self.pillar_keys, self.pillar_ids, strict=True):
-            values: dict[str, JsonScalar] = {
+            values: dict[str, JsonValue] = {
                 "id": id_,
                 "organization_id": self.org_id,
                 "name": pillar.name,
                 "description": pillar.description,
             }
-            yield _command("strategic_pillar", key, values, id_=id_)
+            yield _row("strategic_pillar", key, values, id_=id_)
 
     # -- objectives and everything below them --------------------------------------------
 
@@ -427,11 +446,11 @@ class _Generation:
             initiatives(self.rng, slot),
         )
 
-    def objectives(self, bundles: list[_Bundle]) -> Iterator[Command]:
+    def objectives(self, bundles: list[_Bundle]) -> Iterator[Upsert]:
         org_id = self.org_id
         for slot, plan, _, _ in bundles:
             scope = slot.scope
-            values: dict[str, JsonScalar] = {
+            values: dict[str, JsonValue] = {
                 "id": slot.id,
                 "organization_id": org_id,
                 "scope_type": scope.scope_type,
@@ -446,14 +465,14 @@ class _Generation:
                 "start_date": plan.start.isoformat(),
                 "end_date": plan.end.isoformat(),
             }
-            yield _command("objective", slot.key, values, id_=slot.id)
+            yield _row("objective", slot.key, values, id_=slot.id)
 
-    def key_results(self, bundles: list[_Bundle]) -> Iterator[Command]:
-        make = _MAKE["key_result"]
+    def key_results(self, bundles: list[_Bundle]) -> Iterator[Upsert]:
+        upserts = _UPSERTS["key_result"]
         for slot, _, krs, _ in bundles:
             for kr, kr_uuid in krs:
                 id_ = str(kr_uuid)
-                values: dict[str, JsonScalar] = {
+                values: dict[str, JsonValue] = {
                     "id": id_,
                     "objective_id": slot.id,
                     "cycle_id": slot.cycle.id,
@@ -466,27 +485,27 @@ class _Generation:
                     "progress": kr.progress,
                     "status": kr.status,
                 }
-                yield make(id=id_, key=kr.key.text, values=values)
+                yield upserts, id_, kr.key.text, values
 
-    def objective_key_results(self, bundles: list[_Bundle]) -> Iterator[Command]:
-        make = _MAKE["objective_key_result"]
+    def objective_key_results(self, bundles: list[_Bundle]) -> Iterator[Upsert]:
+        upserts = _UPSERTS["objective_key_result"]
         for slot, _, krs, _ in bundles:
             for _, kr_uuid in krs:
                 key = objective_key_result_key(slot.uuid, kr_uuid)
                 id_ = id_text(key)
-                values: dict[str, JsonScalar] = {
+                values: dict[str, JsonValue] = {
                     "id": id_,
                     "objective_id": slot.id,
                     "key_result_id": str(kr_uuid),
                 }
-                yield make(id=id_, key=key.text, values=values)
+                yield upserts, id_, key.text, values
 
-    def initiatives(self, bundles: list[_Bundle]) -> Iterator[Command]:
-        make = _MAKE["initiative"]
+    def initiatives(self, bundles: list[_Bundle]) -> Iterator[Upsert]:
+        upserts = _UPSERTS["initiative"]
         for slot, _, _, planned in bundles:
             for initiative in planned:
                 id_ = id_text(initiative.key)
-                values: dict[str, JsonScalar] = {
+                values: dict[str, JsonValue] = {
                     "id": id_,
                     "objective_id": slot.id,
                     "owner_id": initiative.owner_id,
@@ -494,11 +513,11 @@ class _Generation:
                     "status": initiative.status,
                     "due_date": initiative.due.isoformat(),
                 }
-                yield make(id=id_, key=initiative.key.text, values=values)
+                yield upserts, id_, initiative.key.text, values
 
-    def check_ins(self, bundles: list[_Bundle]) -> Iterator[Command]:
+    def check_ins(self, bundles: list[_Bundle]) -> Iterator[Upsert]:
         """The only pass that reads as_of: check-in dates count back from it."""
-        make = _MAKE["check_in"]
+        upserts = _UPSERTS["check_in"]
         for slot, _, krs, _ in bundles:
             if not slot.cycle.active:
                 continue
@@ -506,7 +525,7 @@ class _Generation:
                 kr_id = str(kr_uuid)
                 for check_in in check_ins(self.rng, kr, kr_uuid, self.calendar):
                     id_ = id_text(check_in.key)
-                    values: dict[str, JsonScalar] = {
+                    values: dict[str, JsonValue] = {
                         "id": id_,
                         "key_result_id": kr_id,
                         "sequence": check_in.sequence,
@@ -518,12 +537,12 @@ class _Generation:
                         "confidence": check_in.confidence,
                         "note": check_in.note,
                     }
-                    yield make(id=id_, key=check_in.key.text, values=values)
+                    yield upserts, id_, check_in.key.text, values
 
-    def _role(self, email: str, role: str, scope_type: str, scope: uuid.UUID) -> Command:
+    def _role(self, email: str, role: str, scope_type: str, scope: uuid.UUID) -> Upsert:
         key = role_assignment_key(_user_uuid(email), role, scope_type, scope)
         id_ = id_text(key)
-        values: dict[str, JsonScalar] = {
+        values: dict[str, JsonValue] = {
             "id": id_,
             "organization_id": self.org_id,
             "user_id": _user_id(email),
@@ -531,10 +550,9 @@ class _Generation:
             "scope_type": scope_type,
             "scope_id": str(scope),
         }
-        command: Command = _MAKE["role_assignment"](id=id_, key=key.text, values=values)
-        return command
+        return _UPSERTS["role_assignment"], id_, key.text, values
 
-    def role_assignments(self, chunk: range) -> Iterator[Command]:
+    def role_assignments(self, chunk: range) -> Iterator[Upsert]:
         """Founder owns the tenant, admins administer it, leads lead; members belong twice."""
         for block in chunk:
             team_uuids = {team.slug: self.team_uuid(team) for team in teams_of_block(block)}
@@ -604,6 +622,12 @@ class OkrDemo:
     def parts(self, params: ScenarioParams) -> Sequence[Callable[[], Iterator[Command]]]:
         """``generate`` in independent pieces, for worker processes; chained in order, equal."""
         return _Generation(params).parts()
+
+    def encoded_parts(
+        self, params: ScenarioParams
+    ) -> Sequence[Callable[[], Iterator[EncodedBatch]]]:
+        """``parts`` encoded for the log, without building a Command per row."""
+        return _Generation(params).encoded_parts()
 
     def expected_counts(self, params: ScenarioParams) -> Mapping[str, int]:
         """Rows per entity a full apply leaves; walks the plan without building commands."""
