@@ -157,17 +157,26 @@ class _Chain:
         self.prev = prev.encode()
         self.commands = 0
 
-    def write(self, lines: list[bytes]) -> None:
+    def write_commands(self, pairs: Iterable[tuple[bytes, bytes]]) -> None:
+        """Chain and write command lines given as their heads and tails.
+
+        The one loop no process but this can share (each line names the hash of the
+        one before it): a million times per large log, so kept to the format, the
+        hash and an append, with the chain's state in locals.
+        """
+        sha256 = hashlib.sha256
+        seq, prev = self.seq, self.prev
+        lines: list[bytes] = []
+        for head, tail in pairs:
+            seq += 1
+            line = b'%s"prev":"%s","seq":%d,%s' % (head, prev, seq, tail)
+            prev = hexlify(sha256(line).digest())
+            lines.append(line)
+        self.seq, self.prev = seq, prev
         if lines:
+            self.commands += len(lines)
             lines.append(b"")
             self.out.write(b"\n".join(lines))
-
-    def command_line(self, head: bytes, tail: bytes) -> bytes:
-        self.seq += 1
-        self.commands += 1
-        line = b'%s"prev":"%s","seq":%d,%s' % (head, self.prev, self.seq, tail)
-        self.prev = hexlify(hashlib.sha256(line).digest())
-        return line
 
     def generation(self, body: GenerationBody) -> None:
         self.seq += 1
@@ -195,45 +204,53 @@ def _write_generation(
     """Chain and write the batches' commands whose row content the log lacks; returns
     (commands skipped, rows the log held that no batch made).
 
-    The hot loop of every generate (a million lines for a large log): kept inline, with
-    the chain's state in locals, as the format-1 writer was.
+    A batch is compared with the log's rows as a whole where it can be (a new log's
+    always can): only a batch that holds a row the log already has, or one row twice,
+    goes line by line.
     """
     skipped = 0
     rows, made = history.rows, history.made
     track = bool(history.first)  # only rows of an existing log can go missing
-    sha256 = hashlib.sha256
-    seq, prev = chain.seq, chain.prev
     for digests, heads, tails, keys in batches:
-        lines: list[bytes] = []
-        at = 0
-        for head, tail, key in zip(
-            heads.split(b"\n"), tails.split(b"\n"), keys.split(b"\n"), strict=True
-        ):
-            content = digests[at : at + 32]
-            at += 32
-            state = rows.get(key)
-            if state is None:
-                rows[key] = content
-            elif state[:32] == content and len(state) != 33:
-                if track:
-                    made.add(key)
-                skipped += 1
-                continue
-            else:
-                head, latest = _overriding(head, tail, content, state[-32:])  # noqa: PLW2901
-                rows[key] = content + latest
-            if track:
-                made.add(key)
-            seq += 1
-            line = b'%s"prev":"%s","seq":%d,%s' % (head, prev, seq, tail)
-            prev = hexlify(sha256(line).digest())
-            lines.append(line)
-        if lines:
-            chain.commands += len(lines)
-            lines.append(b"")
-            chain.out.write(b"\n".join(lines))
-    chain.seq, chain.prev = seq, prev
+        row_keys = keys.split(b"\n")
+        contents = [digests[at : at + 32] for at in range(0, len(digests), 32)]
+        if rows.keys().isdisjoint(row_keys) and len(set(row_keys)) == len(row_keys):
+            # Every batch of a new log: rows the log never held, each once. All is
+            # written, and the bookkeeping stays in C.
+            rows.update(zip(row_keys, contents, strict=True))
+            pairs: Iterable[tuple[bytes, bytes]] = zip(
+                heads.split(b"\n"), tails.split(b"\n"), strict=True
+            )
+        else:
+            changed = _changed(rows, row_keys, contents, heads.split(b"\n"), tails.split(b"\n"))
+            skipped += len(row_keys) - len(changed)
+            pairs = changed
+        if track:
+            made.update(row_keys)
+        chain.write_commands(pairs)
     return skipped, len(history.missing()) if track else 0
+
+
+def _changed(
+    rows: dict[bytes, bytes],
+    row_keys: list[bytes],
+    contents: list[bytes],
+    heads: list[bytes],
+    tails: list[bytes],
+) -> list[tuple[bytes, bytes]]:
+    """The heads and tails of the commands whose row content the log lacks, ``rows``
+    updated for them; a row the log held gets ``overrides`` its latest command."""
+    changed = []
+    for key, content, head, tail in zip(row_keys, contents, heads, tails, strict=True):
+        state = rows.get(key)
+        if state is None:
+            rows[key] = content
+            changed.append((head, tail))
+        elif state[:32] != content or len(state) == 33:
+            overriding, latest = _overriding(head, tail, content, state[-32:])
+            rows[key] = content + latest
+            changed.append((overriding, tail))
+    return changed
 
 
 def _write_deletes(chain: _Chain, history: _History, existing: Path) -> int:
@@ -254,7 +271,7 @@ def _write_deletes(chain: _Chain, history: _History, existing: Path) -> int:
     order = sorted(
         gone, key=lambda seq: (history.entity_first[firsts[seq].entity], seq), reverse=True
     )
-    lines: list[bytes] = []
+    pairs: list[tuple[bytes, bytes]] = []
     for seq in order:
         first, key = firsts[seq], gone[seq]
         command = delete_command(
@@ -266,11 +283,10 @@ def _write_deletes(chain: _Chain, history: _History, existing: Path) -> int:
         )
         body = canonical_bytes(command)
         digest = hashlib.sha256(body).digest()
-        head, tail = split_body(body, digest)
-        lines.append(chain.command_line(head, tail))
+        pairs.append(split_body(body, digest))
         history.rows[key] = _state(None, digest)
         history.made.add(key)
-    chain.write(lines)
+    chain.write_commands(pairs)
     return len(order)
 
 
@@ -499,12 +515,7 @@ def upgrade_log(path: Path | str) -> bool:
                     yield encode_batch(pending)
 
             for _, heads, tails, _ in bodies():
-                chain.write(
-                    [
-                        chain.command_line(h, t)
-                        for h, t in zip(heads.split(b"\n"), tails.split(b"\n"), strict=True)
-                    ]
-                )
+                chain.write_commands(zip(heads.split(b"\n"), tails.split(b"\n"), strict=True))
             body = msgspec.structs.replace(
                 _body(header, 1, chain.commands, 0, history.live), upgraded_from=FORMAT_1
             )
