@@ -4,9 +4,10 @@ Building and encoding a command (its values, ids, draws, canonical JSON, SHA-256
 most of what a log line costs, and it needs nothing from the lines before it: only
 the hash chain does. So for a :class:`~seedctl.engine.scenarios.base.PartedScenario`, worker
 ``w`` of ``n`` encodes parts ``w``, ``w + n``, ... into
-:class:`~seedctl.ledger.logwrite.EncodedBatch` es and queues them; the parent takes the parts
-back strictly in order, and :func:`seedctl.ledger.logwrite.append_encoded` dedupes, chains and
-writes them. The log's bytes are those of one process, whatever the worker count.
+:class:`~seedctl.ledger.logencode.EncodedBatch` es and hands them over through shared
+memory (:class:`_Channel`); the parent takes the parts back strictly in order, and
+:func:`seedctl.ledger.logwrite.append_encoded` dedupes, chains and writes them. The log's
+bytes are those of one process, whatever the worker count.
 
 Workers are forked: they inherit the scenario (also one registered at run time) and
 every import, and a part travels as its index alone.
@@ -15,6 +16,7 @@ every import, and a part travels as its index alone.
 from __future__ import annotations
 
 import gc
+import mmap
 import multiprocessing as mp
 import os
 import pickle
@@ -22,9 +24,10 @@ import queue as queue_module
 import traceback
 from collections.abc import Callable, Generator, Iterator, Sequence
 from functools import partial
+from multiprocessing.context import ForkContext
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
-from typing import Final
+from typing import Final, NamedTuple
 
 from seedctl.engine.scenarios import EncodingScenario, PartedScenario, Scenario, ScenarioParams
 from seedctl.ledger import Command, SeedctlError
@@ -32,9 +35,12 @@ from seedctl.ledger.logencode import EncodedBatch, encode_batches
 
 __all__ = ["encoded_in_workers", "encoded_parts", "worker_count"]
 
-_QUEUE_BATCHES: Final = 64
-"""How far a worker may run ahead, in batches (about 40 MB): roughly one part, so the
+_SLOTS: Final = 48
+"""How far a worker may run ahead, in batches (about 35 MB): roughly one part, so the
 next part is ready when the parent finishes the current one, yet memory stays bounded."""
+_SLOT_BYTES: Final = 2 << 20
+"""Room for a batch: 1024 okr-demo lines take about 0.75 MB. A larger batch goes
+through the queue itself, pickled."""
 _POLL_S: Final = 1.0
 _GC_YOUNG: Final = 50_000
 _MIN_PARTS: Final = 4
@@ -54,7 +60,89 @@ class _Failure:
         self.error = error
 
 
-_Item = EncodedBatch | _Failure | None  # None ends a part
+class _InSlot(NamedTuple):
+    """A batch left in slot ``slot`` of the channel's memory: its four parts' lengths."""
+
+    slot: int
+    lengths: tuple[int, int, int, int]
+
+
+_Item = _InSlot | EncodedBatch | _Failure | None  # None ends a part
+
+
+class _Channel:
+    """One worker's batches to the parent: shared memory slots, and a queue naming them.
+
+    A batch pickled through a queue's pipe cost the parent about as much as chaining
+    it (three copies and a dozen reads a megabyte, and the worker a feeder thread's
+    time); written into a shared slot it is read back with one copy, and the queue
+    carries only the slot and the lengths. The worker fills the slots in turn and
+    the parent empties them in the same order, so a semaphore counting the free
+    ones is all the bookkeeping. Made before the fork; the worker inherits it.
+    """
+
+    def __init__(self, context: ForkContext) -> None:
+        self.queue: Queue[_Item] = context.Queue(_SLOTS)
+        self.memory = mmap.mmap(-1, _SLOTS * _SLOT_BYTES)  # shared with the forked worker
+        self.free = context.Semaphore(_SLOTS)
+        self.next_slot = 0  # the worker's
+
+    def send(self, item: _Item, parent: int) -> None:
+        """In the worker: hand ``item`` on, a batch through the next free slot; exit if
+        the parent is gone (killed -9), rather than wait for ever for a slot."""
+        if isinstance(item, EncodedBatch) and sum(map(len, item)) <= _SLOT_BYTES:
+            while not self.free.acquire(timeout=_POLL_S):
+                if os.getppid() != parent:
+                    os._exit(1)
+            at = self.next_slot * _SLOT_BYTES
+            for part in item:
+                self.memory[at : at + len(part)] = part
+                at += len(part)
+            digests, heads, tails, rows = map(len, item)
+            item = _InSlot(self.next_slot, (digests, heads, tails, rows))
+            self.next_slot = (self.next_slot + 1) % _SLOTS
+        while True:
+            try:
+                self.queue.put(item, timeout=_POLL_S)
+                return
+            except queue_module.Full:
+                if os.getppid() != parent:
+                    os._exit(1)
+
+    def receive(self, worker: BaseProcess) -> EncodedBatch | _Failure | None:
+        """In the parent: the worker's next item; an error rather than a hang if it died
+        without one."""
+        item = self._next(worker)
+        if not isinstance(item, _InSlot):
+            return item
+        start = at = item.slot * _SLOT_BYTES
+        parts = []
+        for length in item.lengths:
+            parts.append(self.memory[at : at + length])
+            at += length
+        # Read once: drop the pages from this process's map (the worker's stay), so
+        # the parent's resident memory does not grow by every slot it ever read.
+        self.memory.madvise(mmap.MADV_DONTNEED, start, _SLOT_BYTES)
+        self.free.release()
+        return EncodedBatch(*parts)
+
+    def _next(self, worker: BaseProcess) -> _Item:
+        while True:
+            try:
+                return self.queue.get(timeout=_POLL_S)
+            except queue_module.Empty:
+                if not worker.is_alive():
+                    try:
+                        return self.queue.get(timeout=_POLL_S)  # sent just before it exited
+                    except queue_module.Empty:
+                        raise SeedctlError(
+                            f"a generate worker process died (exit code {worker.exitcode}); "
+                            "the log holds every line before its part"
+                        ) from None
+
+    def close(self) -> None:
+        self.queue.close()
+        self.memory.close()
 
 
 def worker_count(scenario: Scenario, params: ScenarioParams) -> int:
@@ -73,7 +161,7 @@ def _work(
     params: ScenarioParams,
     first: int,
     step: int,
-    out: Queue[_Item],
+    out: _Channel,
 ) -> None:
     """Worker body: encode every ``step``-th part from ``first``, each followed by None."""
     # The inherited heap is never garbage here: keep the collector off it. And collect
@@ -85,10 +173,10 @@ def _work(
         parts = encoded_parts(scenario, params)
         for index in range(first, len(parts), step):
             for batch in parts[index]():
-                _put(out, batch, parent)
-            _put(out, None, parent)
+                out.send(batch, parent)
+            out.send(None, parent)
     except Exception as e:  # handed to the parent, which raises it after the lines before it
-        _put(out, _Failure(e), parent)
+        out.send(_Failure(e), parent)
 
 
 def encoded_parts(
@@ -104,34 +192,6 @@ def _encode_part(part: Callable[[], Iterator[Command]]) -> Iterator[EncodedBatch
     return encode_batches(part())
 
 
-def _put(out: Queue[_Item], item: _Item, parent: int) -> None:
-    """Queue ``item``; exit if the parent is gone (killed -9), rather than block for ever
-    on a full queue nobody reads."""
-    while True:
-        try:
-            out.put(item, timeout=_POLL_S)
-            return
-        except queue_module.Full:
-            if os.getppid() != parent:
-                os._exit(1)
-
-
-def _next(source: Queue[_Item], worker: BaseProcess) -> _Item:
-    """The worker's next item; an error rather than a hang if it died without one."""
-    while True:
-        try:
-            return source.get(timeout=_POLL_S)
-        except queue_module.Empty:
-            if not worker.is_alive():
-                try:
-                    return source.get(timeout=_POLL_S)  # anything it sent just before exiting
-                except queue_module.Empty:
-                    raise SeedctlError(
-                        f"a generate worker process died (exit code {worker.exitcode}); "
-                        "the log holds every line before its part"
-                    ) from None
-
-
 def encoded_in_workers(
     scenario: PartedScenario, params: ScenarioParams, workers: int
 ) -> Generator[EncodedBatch, None, None]:
@@ -142,17 +202,17 @@ def encoded_in_workers(
     """
     count = len(scenario.parts(params))
     context = mp.get_context("fork")
-    queues: list[Queue[_Item]] = [context.Queue(_QUEUE_BATCHES) for _ in range(workers)]
+    channels = [_Channel(context) for _ in range(workers)]
     processes = [
-        context.Process(target=_work, args=(scenario, params, w, workers, queues[w]), daemon=True)
+        context.Process(target=_work, args=(scenario, params, w, workers, channels[w]), daemon=True)
         for w in range(workers)
     ]
     for process in processes:
         process.start()
     try:
         for index in range(count):
-            source, worker = queues[index % workers], processes[index % workers]
-            while (item := _next(source, worker)) is not None:
+            channel, worker = channels[index % workers], processes[index % workers]
+            while (item := channel.receive(worker)) is not None:
                 if isinstance(item, _Failure):
                     raise item.error
                 yield item
@@ -161,5 +221,5 @@ def encoded_in_workers(
             if process.is_alive():
                 process.terminate()
             process.join()
-        for source in queues:
-            source.close()
+        for channel in channels:
+            channel.close()
