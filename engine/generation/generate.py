@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 from seedctl.engine.generation.workers import encoded_in_workers, encoded_parts, worker_count
 from seedctl.engine.scenarios import (
-    EncodingScenario,
-    PartedScenario,
     Scenario,
     ScenarioParams,
+    encodes_parts,
     get_scenario,
+    has_parts,
 )
 from seedctl.ledger import ConfigError, JsonScalar, LogError
 from seedctl.ledger.logfile import FORMAT_1, GenerationRecord, LogHeader, LogReader, last_generation
@@ -193,9 +193,9 @@ def _encoded(
     """The scenario's commands, encoded in worker processes where that pays, else here."""
     if workers is None:
         workers = worker_count(scenario, params)
-    if workers > 0 and isinstance(scenario, PartedScenario):
+    if workers > 0 and has_parts(scenario):
         return encoded_in_workers(scenario, params, workers)
-    if isinstance(scenario, EncodingScenario):
+    if encodes_parts(scenario):
         return (batch for part in encoded_parts(scenario, params) for batch in part())
     return encode_batches(scenario.generate(params))
 

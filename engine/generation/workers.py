@@ -29,7 +29,13 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from typing import Final, NamedTuple
 
-from seedctl.engine.scenarios import EncodingScenario, PartedScenario, Scenario, ScenarioParams
+from seedctl.engine.scenarios import (
+    PartedScenario,
+    Scenario,
+    ScenarioParams,
+    encodes_parts,
+    has_parts,
+)
 from seedctl.ledger import Command, SeedctlError
 from seedctl.ledger.logencode import EncodedBatch, encode_batches
 
@@ -147,7 +153,7 @@ class _Channel:
 
 def worker_count(scenario: Scenario, params: ScenarioParams) -> int:
     """Processes worth using for ``scenario`` at ``params``; 0 means encode in this process."""
-    if not isinstance(scenario, PartedScenario) or "fork" not in mp.get_all_start_methods():
+    if not has_parts(scenario) or "fork" not in mp.get_all_start_methods():
         return 0
     parts = len(scenario.parts(params))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -183,7 +189,7 @@ def encoded_parts(
     scenario: PartedScenario, params: ScenarioParams
 ) -> Sequence[Callable[[], Iterator[EncodedBatch]]]:
     """The scenario's parts encoded for the log: by the scenario itself if it can."""
-    if isinstance(scenario, EncodingScenario):
+    if encodes_parts(scenario):
         return scenario.encoded_parts(params)
     return [partial(_encode_part, part) for part in scenario.parts(params)]
 

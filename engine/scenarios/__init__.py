@@ -16,6 +16,8 @@ if TYPE_CHECKING:
         PartedScenario,
         Scenario,
         ScenarioParams,
+        encodes_parts,
+        has_parts,
     )
     from seedctl.engine.scenarios.keyed_random import KeyedRandom
     from seedctl.engine.scenarios.registry import get_scenario, register_scenario, scenario_names
@@ -26,7 +28,9 @@ __all__ = [
     "PartedScenario",
     "Scenario",
     "ScenarioParams",
+    "encodes_parts",
     "get_scenario",
+    "has_parts",
     "register_scenario",
     "scenario_names",
 ]
@@ -34,7 +38,14 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        ".base": ("EncodingScenario", "PartedScenario", "Scenario", "ScenarioParams"),
+        ".base": (
+            "EncodingScenario",
+            "PartedScenario",
+            "Scenario",
+            "ScenarioParams",
+            "encodes_parts",
+            "has_parts",
+        ),
         ".keyed_random": ("KeyedRandom",),
         ".registry": ("get_scenario", "register_scenario", "scenario_names"),
     },

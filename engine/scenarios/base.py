@@ -14,13 +14,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeGuard, runtime_checkable
 
-import sqlalchemy as sa
 from seedctl.ledger import Command, JsonScalar
 from seedctl.ledger.logencode import EncodedBatch
 
-__all__ = ["EncodingScenario", "PartedScenario", "Scenario", "ScenarioParams"]
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+__all__ = [
+    "EncodingScenario",
+    "PartedScenario",
+    "Scenario",
+    "ScenarioParams",
+    "encodes_parts",
+    "has_parts",
+]
 
 
 @dataclass(frozen=True)
@@ -45,9 +54,12 @@ class Scenario(Protocol):
     version: str
     """Generator version recorded in the log header; bump it whenever output changes."""
 
-    metadata: sa.MetaData | None
-    """Tables for ``schema create`` (and their schema, if not the search path's); None
-    for a scenario that seeds tables the app's own migrations made."""
+    @property
+    def metadata(self) -> sa.MetaData | None:
+        """Tables for ``schema create`` (and their schema, if not the search path's); None
+        for a scenario that seeds tables the app's own migrations made. A class
+        attribute will do; a property lets a scenario import SQLAlchemy only when asked."""
+        ...
 
     entity_tables: Mapping[str, str]
     """Entity name to table name, in dependency order (parents before children)."""
@@ -104,3 +116,18 @@ class EncodingScenario(PartedScenario, Protocol):
         The batches may split differently; their lines, in order, must be the same bytes.
         """
         ...
+
+
+# ``isinstance`` with a runtime protocol reads every member on Python 3.11, ``metadata``
+# too, which a scenario may import only when asked for (okr-demo's SQLAlchemy tables):
+# generating a log asks only for the one method it needs.
+
+
+def has_parts(scenario: Scenario) -> TypeGuard[PartedScenario]:
+    """Whether ``scenario`` is a :class:`PartedScenario`, reading only its ``parts``."""
+    return callable(getattr(scenario, "parts", None))
+
+
+def encodes_parts(scenario: Scenario) -> TypeGuard[EncodingScenario]:
+    """Whether ``scenario`` is an :class:`EncodingScenario`, reading only its methods."""
+    return has_parts(scenario) and callable(getattr(scenario, "encoded_parts", None))
