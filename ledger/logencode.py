@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from binascii import hexlify
 from collections.abc import Callable, Generator, Iterable
+from itertools import islice
 from typing import Final, NamedTuple, TypeVar
 
 import msgspec
@@ -106,18 +107,19 @@ def _batched(
     If ``items`` fails, the items it gave before are still handed on, so an append
     keeps every complete line written before the failure.
     """
-    pending: list[T] = []
-    try:
-        for item in items:
-            pending.append(item)
-            if len(pending) == size:
+    iterator = iter(items)
+    while True:
+        # extend() over an islice takes the items in C; items it took before a
+        # failure stay in the list.
+        pending: list[T] = []
+        try:
+            pending.extend(islice(iterator, size))
+        except Exception:
+            if pending:
                 yield encode(pending)
-                pending = []
-    except Exception:
-        if pending:
-            yield encode(pending)
-        raise
-    if pending:
+            raise
+        if not pending:
+            return
         yield encode(pending)
 
 
