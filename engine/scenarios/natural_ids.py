@@ -15,7 +15,8 @@ from seedctl.ledger import NaturalKey
 
 __all__ = ["id_text", "id_uuid"]
 
-_namespace_bytes: dict[uuid.UUID, bytes] = {}
+_namespace_bytes: dict[int, bytes] = {}
+"""By the namespace's ``int``: hashing a UUID itself is a Python call (``UUID.__hash__``)."""
 
 
 class _TextUUID(uuid.UUID):
@@ -33,11 +34,22 @@ class _TextUUID(uuid.UUID):
         return self._text
 
 
+# The slots' own setters: UUIDs refuse plain attribute writes (object.__setattr__ by
+# name works too, at twice the cost).
+_set_int = vars(uuid.UUID)["int"].__set__
+_set_is_safe = vars(uuid.UUID)["is_safe"].__set__
+_set_text = vars(_TextUUID)["_text"].__set__
+# RFC 4122 on the digest's first 128 bits: version 5 in bits 76-79, variant 10 in 62-63.
+_KEEP = ((1 << 128) - 1) & ~((0xF << 76) | (0x3 << 62))
+_VERSION_5 = (5 << 76) | (2 << 62)
+
+
 def _sha1_hex(key: NaturalKey) -> str:
     """The 40 hex digits of SHA-1(namespace bytes + name): RFC 4122's version 5 input."""
-    prefix = _namespace_bytes.get(key.namespace)
+    namespace = key.namespace.int
+    prefix = _namespace_bytes.get(namespace)
     if prefix is None:
-        prefix = _namespace_bytes[key.namespace] = key.namespace.bytes
+        prefix = _namespace_bytes[namespace] = key.namespace.bytes
     # RFC 4122 version 5 is SHA-1 by definition; it names, it does not protect.
     return sha1(prefix + key.text.encode()).hexdigest()  # noqa: S324
 
@@ -46,20 +58,22 @@ def _sha1_hex(key: NaturalKey) -> str:
 _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 
-def id_text(key: NaturalKey) -> str:
-    """``str(key.id)``: the canonical lower-case hyphenated form."""
-    h = _sha1_hex(key)
+def _text(h: str) -> str:
     # Straight from the digest's text: digit 12 becomes the version (5), digit 16 the variant.
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
+def id_text(key: NaturalKey) -> str:
+    """``str(key.id)``: the canonical lower-case hyphenated form."""
+    return _text(_sha1_hex(key))
+
+
 def id_uuid(key: NaturalKey) -> uuid.UUID:
     """``key.id``, for keys that children's natural keys are built from."""
-    text = id_text(key)
-    # Built field by field: UUID.__init__ re-parses and re-checks what id_text just made,
-    # and UUIDs refuse plain attribute writes.
+    h = _sha1_hex(key)
+    # Built field by field: UUID.__init__ re-parses and re-checks what we just made.
     result = object.__new__(_TextUUID)
-    object.__setattr__(result, "int", int(text.replace("-", ""), 16))
-    object.__setattr__(result, "is_safe", uuid.SafeUUID.unknown)
-    object.__setattr__(result, "_text", text)
+    _set_int(result, int(h[:32], 16) & _KEEP | _VERSION_5)
+    _set_is_safe(result, uuid.SafeUUID.unknown)
+    _set_text(result, _text(h))
     return result
