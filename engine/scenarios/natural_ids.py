@@ -39,6 +39,7 @@ class _TextUUID(uuid.UUID):
 _set_int = vars(uuid.UUID)["int"].__set__
 _set_is_safe = vars(uuid.UUID)["is_safe"].__set__
 _set_text = vars(_TextUUID)["_text"].__set__
+_UNKNOWN = uuid.SafeUUID.unknown  # on 3.11 each enum member access is a descriptor call
 # RFC 4122 on the digest's first 128 bits: version 5 in bits 76-79, variant 10 in 62-63.
 _KEEP = ((1 << 128) - 1) & ~((0xF << 76) | (0x3 << 62))
 _VERSION_5 = (5 << 76) | (2 << 62)
@@ -74,6 +75,6 @@ def id_uuid(key: NaturalKey) -> uuid.UUID:
     # Built field by field: UUID.__init__ re-parses and re-checks what we just made.
     result = object.__new__(_TextUUID)
     _set_int(result, int(h[:32], 16) & _KEEP | _VERSION_5)
-    _set_is_safe(result, uuid.SafeUUID.unknown)
+    _set_is_safe(result, _UNKNOWN)
     _set_text(result, _text(h))
     return result
