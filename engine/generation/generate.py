@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Generator
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 from zoneinfo import ZoneInfo
 
 from seedctl.engine.generation.workers import encoded_in_workers, encoded_parts, worker_count
@@ -187,9 +187,13 @@ def _check_same_origin(path: Path, header: LogHeader) -> None:
         )
 
 
-def _encoded(
-    scenario: Scenario, params: ScenarioParams, workers: int | None
-) -> Generator[EncodedBatch, None, None]:
+class _Batches(Iterator[EncodedBatch], Protocol):
+    """Encoded batches that may hold processes: closed when generate is done with them."""
+
+    def close(self) -> None: ...
+
+
+def _encoded(scenario: Scenario, params: ScenarioParams, workers: int | None) -> _Batches:
     """The scenario's commands, encoded in worker processes where that pays, else here."""
     if workers is None:
         workers = worker_count(scenario, params)

@@ -39,7 +39,7 @@ from seedctl.engine.scenarios import (
 from seedctl.ledger import Command, SeedctlError
 from seedctl.ledger.logencode import EncodedBatch, encode_batches
 
-__all__ = ["encoded_in_workers", "encoded_parts", "worker_count"]
+__all__ = ["WorkerBatches", "encoded_in_workers", "encoded_parts", "worker_count"]
 
 _SLOTS: Final = 48
 """How far a worker may run ahead, in batches (about 35 MB): roughly one part, so the
@@ -198,34 +198,59 @@ def _encode_part(part: Callable[[], Iterator[Command]]) -> Iterator[EncodedBatch
     return encode_batches(part())
 
 
-def encoded_in_workers(
-    scenario: PartedScenario, params: ScenarioParams, workers: int
-) -> Generator[EncodedBatch, None, None]:
-    """The scenario's commands encoded by ``workers`` processes, in stream order.
+class WorkerBatches(Iterator[EncodedBatch]):
+    """A scenario's commands encoded by worker processes, in stream order.
 
-    Starts the processes on the first ``next()`` and stops them when the iterator is
-    exhausted or closed; close it (``contextlib.closing``) if you may stop early.
+    The processes start when this is made, not on the first ``next()``: an append
+    reads the existing log first, and workers forked after that would inherit its
+    history (hundreds of MB at a million rows) and sit idle while it is read. Close
+    it (``contextlib.closing``) to stop them, also if no batch was ever taken; it
+    closes itself when exhausted.
     """
-    count = len(scenario.parts(params))
-    context = mp.get_context("fork")
-    channels = [_Channel(context) for _ in range(workers)]
-    processes = [
-        context.Process(target=_work, args=(scenario, params, w, workers, channels[w]), daemon=True)
-        for w in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        for index in range(count):
-            channel, worker = channels[index % workers], processes[index % workers]
-            while (item := channel.receive(worker)) is not None:
-                if isinstance(item, _Failure):
-                    raise item.error
-                yield item
-    finally:
-        for process in processes:
+
+    def __init__(self, scenario: PartedScenario, params: ScenarioParams, workers: int) -> None:
+        context = mp.get_context("fork")
+        self._channels = [_Channel(context) for _ in range(workers)]
+        self._processes = [
+            context.Process(target=_work, args=(scenario, params, w, workers, channel), daemon=True)
+            for w, channel in enumerate(self._channels)
+        ]
+        for process in self._processes:
+            process.start()
+        self._batches = self._collect(len(scenario.parts(params)))
+
+    def __next__(self) -> EncodedBatch:
+        return next(self._batches)
+
+    def close(self) -> None:
+        """Stop the workers (idempotent)."""
+        self._batches.close()
+        self._stop()
+
+    def _stop(self) -> None:
+        for process in self._processes:
             if process.is_alive():
                 process.terminate()
             process.join()
-        for channel in channels:
+        for channel in self._channels:
             channel.close()
+        self._processes, self._channels = [], []
+
+    def _collect(self, count: int) -> Generator[EncodedBatch, None, None]:
+        try:
+            for index in range(count):
+                channel = self._channels[index % len(self._channels)]
+                worker = self._processes[index % len(self._processes)]
+                while (item := channel.receive(worker)) is not None:
+                    if isinstance(item, _Failure):
+                        raise item.error
+                    yield item
+        finally:
+            self._stop()
+
+
+def encoded_in_workers(
+    scenario: PartedScenario, params: ScenarioParams, workers: int
+) -> WorkerBatches:
+    """The scenario's commands encoded by ``workers`` processes, started now."""
+    return WorkerBatches(scenario, params, workers)
