@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+from array import array
 from binascii import hexlify
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
@@ -113,13 +114,15 @@ class _History:
     """Every row of a log, by ``["entity","id"]``: what a new generation is compared with.
 
     ``rows`` holds each row's state (:func:`_state`); ``first`` the line that first made
-    each row of the existing log (a delete reads its table and key back from there);
-    ``made`` the rows this generation made.
+    each row of the existing log (a delete reads its table and key back from there),
+    in the order of ``rows``, which never loses a key: an array of machine integers
+    rather than a second dict, 70 bytes a row less at a million rows. ``made`` holds
+    the rows this generation made.
     """
 
     def __init__(self) -> None:
         self.rows: dict[bytes, bytes] = {}
-        self.first: dict[bytes, int] = {}
+        self.first = array("Q")
         self.entity_first: dict[str, int] = {}
         self.made: set[bytes] = set()
 
@@ -134,7 +137,7 @@ class _History:
             content = hashlib.sha256(canonical_bytes(bare)).digest()
         key = row_key(record)
         if key not in self.rows:
-            self.first[key] = record.seq
+            self.first.append(record.seq)
             self.entity_first.setdefault(record.entity, record.seq)
         self.rows[key] = _state(content, digest)
 
@@ -144,8 +147,13 @@ class _History:
 
     def missing(self) -> dict[int, bytes]:
         """First line -> key of every row of the existing log this generation did not make."""
-        rows, made = self.rows, self.made
-        return {seq: key for key, seq in self.first.items() if key not in made and _live(rows[key])}
+        made = self.made
+        # zip stops at the existing log's rows: those this generation added come after.
+        return {
+            seq: key
+            for (key, state), seq in zip(self.rows.items(), self.first, strict=False)
+            if key not in made and _live(state)
+        }
 
 
 class _Chain:
