@@ -203,7 +203,8 @@ class WorkerBatches(Iterator[EncodedBatch]):
 
     The processes start when this is made, not on the first ``next()``: an append
     reads the existing log first, and workers forked after that would inherit its
-    history (hundreds of MB at a million rows) and sit idle while it is read. Close
+    history (hundreds of MB at a million rows) and could not start on their parts
+    while it is read. Close
     it (``contextlib.closing``) to stop them, also if no batch was ever taken; it
     closes itself when exhausted.
     """
