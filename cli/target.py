@@ -131,7 +131,7 @@ def quick_rerun(
     with conn:
         try:
             last = unchanged_last_apply(
-                conn, tenant, log_sha256.result(), allow_production=allow_production
+                conn, tenant, log_sha256.result, allow_production=allow_production
             )
         except psycopg.Error:
             return None

@@ -11,6 +11,7 @@ Read-only, in one snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,10 +41,17 @@ class LastApply:
 
 
 def unchanged_last_apply(
-    conn: psycopg.Connection[Any], tenant: str, log_sha256: str, *, allow_production: bool
+    conn: psycopg.Connection[Any],
+    tenant: str,
+    log_sha256: Callable[[], str],
+    *,
+    allow_production: bool,
 ) -> LastApply | None:
     """The last run, if it applied this exact file whole and the ledger still holds what it
-    left; None if in any doubt. ``conn`` must not be in a transaction; it ends in none."""
+    left; None if in any doubt. ``conn`` must not be in a transaction; it ends in none.
+
+    ``log_sha256`` is asked only once a successful apply could match: hashing a large
+    file takes a while, and a first apply need not wait for it here."""
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         # A run under way holds the tenant's lock, perhaps before its run row exists:
@@ -71,7 +79,7 @@ def unchanged_last_apply(
             or (environment == "production" and not allow_production)
             or kind != "apply"
             or status != "succeeded"
-            or file_sha != log_sha256
+            or file_sha != log_sha256()
             or not isinstance(counts, dict)
             or not isinstance(counts.get("ledger_rows"), int)
             or not isinstance(counts.get("entity_order"), list)
