@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -188,6 +189,12 @@ def test_ctrl_c_says_a_rerun_resumes_and_marks_the_run_interrupted(
     """SIGINT mid-apply exits 130 saying so; the run is ``interrupted``; a rerun finishes it."""
     _log(tmp_path)
     env = {**seedctl_env, "SEEDCTL_PROGRESS_SECONDS": "0.1"}
+    made = seedctl("schema", "create", env=seedctl_env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    # The last table stays locked against writes until the signal is sent, so the run is
+    # surely mid-way when it arrives, however fast the batches before it go.
+    holder = psycopg.connect(database_url)
+    holder.execute("LOCK TABLE role_assignments IN SHARE MODE")
     process = subprocess.Popen(
         [
             "seedctl",
@@ -211,6 +218,8 @@ def test_ctrl_c_says_a_rerun_resumes_and_marks_the_run_interrupted(
         if "applying: " in line and " 0 of " not in line:
             break
     process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    holder.close()
     _, rest = process.communicate(timeout=60)
     assert process.returncode == 130
     assert rest.endswith(
