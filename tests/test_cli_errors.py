@@ -3,11 +3,12 @@ code; ``--log-format json`` ends with an error event; Ctrl-C says a rerun resume
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -21,6 +22,20 @@ from tests.support.cli import seedctl
 from tests.test_cli_apply import TENANT, UNREACHABLE, scalar, write_okr_log
 
 Setup = Callable[[str, Path], tuple[str, ...]]
+
+
+@contextlib.contextmanager
+def _sigint_not_ignored() -> Iterator[None]:
+    """A test run started in the background (``cmd &``) inherits SIGINT ignored, and so
+    would a child it starts: ignoring survives exec, a handler does not. A handler here,
+    while the child starts, gives the child the default, and Python's Ctrl-C with it."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _log(tmp: Path) -> None:
@@ -195,24 +210,25 @@ def test_ctrl_c_says_a_rerun_resumes_and_marks_the_run_interrupted(
     # surely mid-way when it arrives, however fast the batches before it go.
     holder = psycopg.connect(database_url)
     holder.execute("LOCK TABLE role_assignments IN SHARE MODE")
-    process = subprocess.Popen(
-        [
-            "seedctl",
-            "apply",
-            "--log",
-            "L",
-            "--create-schema",
-            "--batch-size",
-            "1",
-            "--writers",
-            "1",
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with _sigint_not_ignored():
+        process = subprocess.Popen(
+            [
+                "seedctl",
+                "apply",
+                "--log",
+                "L",
+                "--create-schema",
+                "--batch-size",
+                "1",
+                "--writers",
+                "1",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     assert process.stderr is not None
     for line in process.stderr:
         if "applying: " in line and " 0 of " not in line:
