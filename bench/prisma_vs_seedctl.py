@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,10 +198,14 @@ def _json_out(done: Measured) -> dict[str, Any]:
     return result
 
 
-def run_prisma(server: Server, node: str, log: Path, name: str, round_no: int) -> tuple[Run, Any]:
-    """The Prisma seed on a fresh database, then again on it; the tables it left."""
+Twice = tuple[Measured, dict[str, Any], Measured, dict[str, Any], float | None, Any]
+
+
+def _run_twice(server: Server, name: str, argv_for: Callable[[str], list[str]]) -> Twice:
+    """A loader on a fresh database, then again on it: each run and its JSON output, the
+    server CPU of the first, and the tables it left."""
     with fresh_database(server, name) as url:
-        argv = [node, str(SEED_JS), "--log", str(log), "--database-url", url]
+        argv = argv_for(url)
         before = server_cpu_s(server)
         first = run_measured(argv, check=False)
         cpu = _server_cpu(server, before)
@@ -209,6 +213,15 @@ def run_prisma(server: Server, node: str, log: Path, name: str, round_no: int) -
         rerun = run_measured(argv, check=False)
         again = _json_out(rerun)
         prints = table_fingerprints(url)
+    return first, out, rerun, again, cpu, prints
+
+
+def run_prisma(server: Server, node: str, log: Path, name: str, round_no: int) -> tuple[Run, Any]:
+    """The Prisma seed on a fresh database, then again on it; the tables it left."""
+    twice = _run_twice(
+        server, name, lambda url: [node, str(SEED_JS), "--log", str(log), "--database-url", url]
+    )
+    first, out, rerun, again, cpu, prints = twice
     keep = ("seconds", "read_s", "connect_s", "statements", "statement_kinds", "transactions")
     return Run(
         loader="prisma",
@@ -231,15 +244,12 @@ def run_prisma(server: Server, node: str, log: Path, name: str, round_no: int) -
 
 def run_seedctl(server: Server, log: Path, name: str, round_no: int) -> tuple[Run, Any]:
     """``seedctl apply`` on a fresh database, then its no-op rerun; the tables it left."""
-    with fresh_database(server, name) as url:
-        argv = seedctl("apply", "--log", str(log), "--database-url", url, "--json")
-        before = server_cpu_s(server)
-        first = run_measured(argv, check=False)
-        cpu = _server_cpu(server, before)
-        out = _json_out(first)
-        rerun = run_measured(argv, check=False)
-        again = _json_out(rerun)
-        prints = table_fingerprints(url)
+    twice = _run_twice(
+        server,
+        name,
+        lambda url: seedctl("apply", "--log", str(log), "--database-url", url, "--json"),
+    )
+    first, out, rerun, again, cpu, prints = twice
     return Run(
         loader="seedctl",
         round=round_no,

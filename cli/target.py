@@ -135,8 +135,8 @@ def quick_rerun(
             )
         except psycopg.Error:
             return None
-        if last is None:
-            return None
+        if last is None or last.entity_order is None:
+            return None  # an older run: the full run asks the scenario for the order
         say_target(conn.info, source or database_source())
     return nothing_to_do(last, log, tenant, describe_plain(url), started)
 

@@ -1,12 +1,11 @@
 """The no-op rerun's question, asked with psycopg alone: is this file what the ledger has?
 
 A rerun of the exact file the tenant's last successful apply covered, with the
-ledger holding what that run left, writes nothing. ``store`` asks the same through
-SQLAlchemy inside a full run; this asks it before the database stack is imported,
-which is most of a small rerun's time. Any doubt (no ledger, another version, a
-production mark, an older run without its entity order, another run holding the
-tenant's lock) answers None: the full run then decides, and says why (or waits).
-Read-only, in one snapshot.
+ledger holding what that run left, writes nothing. The CLI asks it before the
+database stack is imported (most of a small rerun's time), and ``apply_log`` asks it
+again under the tenant's lock, on its own connection. Any doubt (no ledger, another
+version, a production mark, another run holding the tenant's lock) answers None:
+the full run then decides, and says why (or waits). Read-only, in one snapshot.
 """
 
 from __future__ import annotations
@@ -37,7 +36,9 @@ class LastApply:
     log_digest: str
     commands: dict[str, int]
     rows: dict[str, int]
-    entity_order: list[str]
+    entity_order: list[str] | None
+    """The scenario's entities, parents first; None for a run recorded before seedctl
+    kept it (the caller then asks the scenario)."""
 
 
 def unchanged_last_apply(
@@ -82,7 +83,6 @@ def unchanged_last_apply(
             or file_sha != log_sha256()
             or not isinstance(counts, dict)
             or not isinstance(counts.get("ledger_rows"), int)
-            or not isinstance(counts.get("entity_order"), list)
         ):
             return None
         cur.execute("SELECT count(*) FROM seedctl.applied WHERE tenant = %s", (tenant,))
@@ -95,5 +95,9 @@ def unchanged_last_apply(
             log_digest=digest or "",
             commands=dict(counts.get("commands", {})),
             rows=dict(counts.get("rows", {})),
-            entity_order=[str(e) for e in counts["entity_order"]],
+            entity_order=_entity_order(counts.get("entity_order")),
         )
+
+
+def _entity_order(value: object) -> list[str] | None:
+    return [str(e) for e in value] if isinstance(value, list) else None

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import psycopg
 import sqlalchemy as sa
@@ -87,7 +87,7 @@ from seedctl.ledger import (
     VerificationFailedError,
     store,
 )
-from seedctl.ledger.last_apply import LastApply
+from seedctl.ledger.last_apply import LastApply, unchanged_last_apply
 from seedctl.ledger.logfile import LogReader, file_sha256_soon
 
 __all__ = ["ApplyObserver", "ApplyResult", "EntityTally", "apply_log"]
@@ -174,9 +174,13 @@ def apply_log(
                 what="apply: production check",
             )
             session.lock(wait=wait, timeout_s=wait_timeout_s)
+            # The CLI asked this before the database stack loaded; asked again here, under
+            # the lock, for every other caller and every case it left to the full run.
             log_sha = hashing.result()
-            unchanged = session.in_transaction(
-                lambda conn: _unchanged_since_last_apply(conn, tenant, log_sha),
+            unchanged = session.retrying(
+                lambda: unchanged_last_apply(
+                    session.raw, tenant, lambda: log_sha, allow_production=True
+                ),
                 what="apply: reading the last run",
             )
             if unchanged is not None:
@@ -712,44 +716,13 @@ def _finish(
         log.warning("could_not_mark_run_failed", run_id=str(run_id))
 
 
-def _unchanged_since_last_apply(
-    conn: sa.Connection, tenant: str, log_sha: str
-) -> sa.Row[Any] | None:
-    """The last run, if it was a successful apply of this exact file and the ledger still
-    holds what it left. Then every command of the file is applied. Read-only."""
-    if store.ledger_version(conn) != store.LEDGER_SCHEMA_VERSION:
-        return None  # no ledger, or one the slow path's ensure_ledger will migrate first
-    last = store.last_run(conn, tenant)
-    if (
-        last is None
-        or last.kind != "apply"
-        or last.status != "succeeded"
-        or last.log_file_sha256 != log_sha
-        or not isinstance(last.counts, dict)
-        or "ledger_rows" not in last.counts
-    ):
-        return None
-    if store.applied_count(conn, tenant) != last.counts["ledger_rows"]:
-        return None  # someone edited the ledger since: take the slow, exact path
-    return last
-
-
 def _nothing_to_do(
-    last: sa.Row[Any], log_path: Path, tenant: str, database: str, started: float
+    last: LastApply, log_path: Path, tenant: str, database: str, started: float
 ) -> ApplyResult:
-    # A run before entity_order was recorded: the scenario's order, parents first.
-    order = last.counts.get("entity_order") or (
-        list(get_scenario(last.scenario).entity_tables) if last.scenario else []
-    )
-    found = LastApply(
-        run_id=str(last.run_id),
-        scenario=last.scenario or "",
-        log_digest=last.log_digest or "",
-        commands=last.counts.get("commands", {}),
-        rows=last.counts.get("rows", {}),
-        entity_order=order,
-    )
-    return nothing_to_do(found, log_path, tenant, database, started)
+    if last.entity_order is None:  # a run before entity_order was recorded
+        order = list(get_scenario(last.scenario).entity_tables) if last.scenario else []
+        last = dataclasses.replace(last, entity_order=order)
+    return nothing_to_do(last, log_path, tenant, database, started)
 
 
 def _check_counts(session: RunSession, scan: LogScan, target: Target, result: ApplyResult) -> None:

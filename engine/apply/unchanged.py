@@ -38,7 +38,7 @@ def nothing_to_do(
         elapsed_s=time.monotonic() - started,
         unchanged_since_run=last.run_id,
     )
-    order = last.entity_order
+    order = last.entity_order or []
     for entity, n in sorted(
         last.commands.items(),
         key=lambda item: order.index(item[0]) if item[0] in order else len(order),
