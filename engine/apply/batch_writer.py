@@ -17,7 +17,7 @@ from seedctl.engine.apply.copy_binary import (
     binary_row_encoder,
     copy_binary_rows,
 )
-from seedctl.engine.apply.copy_text import copy_text_rows, scalar_converters
+from seedctl.engine.apply.copy_text import scalar_converters, write_text_rows
 from seedctl.engine.db import RunSession
 from seedctl.engine.pending import Batch, Resolved
 from seedctl.engine.target import TableSpec, Target
@@ -90,11 +90,12 @@ def stage_batch(
             cur.execute(statements.create_stage)
             session.staged.add(name)
         with cur.copy(statements.copy) as copy:
-            copy.write(
-                copy_text_rows(
-                    [item.seq, item.hash, item.command.id, *row]
+            write_text_rows(
+                copy,
+                (
+                    (item.seq, item.hash, item.command.id, *row)
                     for item, row in zip(batch.items, rows, strict=True)
-                )
+                ),
             )
     return statements
 
@@ -155,11 +156,12 @@ def write_batch(
 
 @dataclass(frozen=True, slots=True)
 class NewRows:
-    """A batch encoded for :func:`insert_new_batch`: COPY data and the ledger's arrays,
-    prepared ahead (in the prefetch thread) so that the writer only sends bytes."""
+    """A batch prepared for :func:`insert_new_batch` (in the prefetch thread): its binary
+    COPY data, or failing that its rows for text COPY, and the ledger's arrays."""
 
-    copy_data: bytes
-    binary: bool
+    copy_data: bytes | None
+    """Binary COPY data; None sends ``text_rows`` by psycopg's text writer instead."""
+    text_rows: list[list[JsonScalar]] | None
     ids: str
     hashes: str
     seqs: str
@@ -207,8 +209,8 @@ class NewRowsEncoder:
         ids = [i.command.id for i in items]
         ids_checked = data is not None and self._column_types[batch.table].get("id") == "uuid"
         return NewRows(
-            copy_data=copy_text_rows(rows) if data is None else data,
-            binary=data is not None,
+            copy_data=data,
+            text_rows=rows if data is None else None,
             # Binary COPY into a uuid column took every id as a canonical uuid: nothing
             # in them to escape. The hashes are hex digests the log reader verified.
             ids="{" + ",".join(ids) + "}" if ids_checked else _array_literal(ids),
@@ -236,9 +238,12 @@ def insert_new_batch(
     """
     statements = _batch_sql(spec, batch)
     with session.raw.cursor() as cur:
-        statement = statements.direct_copy_binary if rows.binary else statements.direct_copy
-        with cur.copy(statement) as copy:
-            copy.write(rows.copy_data)
+        if rows.copy_data is not None:
+            with cur.copy(statements.direct_copy_binary) as copy:
+                copy.write(rows.copy_data)
+        else:
+            with cur.copy(statements.direct_copy) as copy:
+                write_text_rows(copy, rows.text_rows or ())
         cur.execute(
             statements.direct_ledger,
             {
