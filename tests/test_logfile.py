@@ -662,17 +662,22 @@ def assert_changed(error: LogCorruptError, path: Path, line: int) -> None:
     )
 
 
-def reread_after(path: Path, change: Any) -> tuple[list[object], LogCorruptError]:
-    """Verify the sample log at ``path``, apply ``change`` to its lines, reread it; return what
-    reread handed out before it raised, and the error."""
+def reread_after(
+    path: Path, change: Any, *, skip_all: bool = False
+) -> tuple[list[object], LogCorruptError]:
+    """Verify the sample log at ``path``, apply ``change`` to its lines, reread it (with every
+    command's digest in ``skip`` if ``skip_all``); return what reread handed out before it
+    raised, and the error."""
     append_commands(path, HEADER, sample_commands())
     digest = verify_log(path).digest
+    with LogReader(path) as reader:
+        skip = {bytes.fromhex(record.hash) for record, _ in reader} if skip_all else set()
     content = path.read_bytes().splitlines(keepends=True)
     change(content)
     path.write_bytes(b"".join(content))
     seen: list[object] = []
     with LogReader(path) as reader, pytest.raises(LogCorruptError) as info:
-        seen.extend(reader.reread(digest))
+        seen.extend(reader.reread(digest, skip=skip))
     return seen, info.value
 
 
@@ -691,9 +696,13 @@ def reseq(line: bytes, seq: int) -> bytes:
         ("last newline cut", 5),
     ],
 )
-def test_reread_names_the_first_changed_line(tmp_path: Path, what: str, line: int) -> None:
+@pytest.mark.parametrize("skip_all", [False, True], ids=["decoded", "skipped"])
+def test_reread_names_the_first_changed_line(
+    tmp_path: Path, what: str, line: int, skip_all: bool
+) -> None:
     """A line changed since verification is reported on that very line, before the line before
-    it is handed out, whether its JSON, its seq or its prev is what changed."""
+    it is handed out, whether its JSON, its seq or its prev is what changed; also where every
+    command is one the ledger has, read off its bytes without being decoded."""
 
     def change(content: list[bytes]) -> None:
         at = line - 1
@@ -712,9 +721,31 @@ def test_reread_names_the_first_changed_line(tmp_path: Path, what: str, line: in
         else:
             content[at] = content[at][:-1]
 
-    seen, error = reread_after(tmp_path / "seed.log", change)
+    seen, error = reread_after(tmp_path / "seed.log", change, skip_all=skip_all)
     assert_changed(error, tmp_path / "seed.log", line)
-    assert len(seen) == max(0, line - 3)
+    assert len(seen) == (0 if skip_all else max(0, line - 3))
+
+
+def test_reread_skips_what_the_ledger_has_and_still_checks_it(tmp_path: Path) -> None:
+    """Commands whose digest ``skip`` holds are left out, the rest come in order; a skipped
+    line edited since verification still stops the reread, on the line whose prev shows it."""
+    path = tmp_path / "seed.log"
+    commands = sample_commands()
+    append_commands(path, HEADER, commands)
+    digest = verify_log(path).digest
+    with LogReader(path) as reader:
+        records = [record for record, _ in reader]
+    skip = {bytes.fromhex(records[0].hash), bytes.fromhex(records[2].hash)}
+    with LogReader(path) as reader:
+        kept = list(reader.reread(digest, skip=skip))
+    assert [r.command() for r in kept] == [commands[1], *commands[3:]]
+
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b'"op":"upsert"', b'"op":"upsert" ')  # skipped, then edited
+    path.write_bytes(b"".join(lines))
+    with LogReader(path) as reader, pytest.raises(LogCorruptError) as info:
+        list(reader.reread(digest, skip=skip))
+    assert_changed(info.value, path, 3)
 
 
 def test_reread_without_a_full_read_gives_no_summary(tmp_path: Path) -> None:

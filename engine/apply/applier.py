@@ -326,7 +326,7 @@ def _preflight_collisions(
         return
     found: list[str] = []
     with session.transaction() as conn:
-        for batch in plan_batches(scan.entries(), applied, max_rows=max_rows):
+        for batch in plan_batches(scan.entries(applied), applied, max_rows=max_rows):
             if batch.table not in occupied or batch.op == "delete":
                 continue
             spec = target.tables[batch.table]
@@ -387,7 +387,7 @@ def _drifted(
                     drifted[table] = rows
     if not drifted:
         return []
-    return drifted_commands(scan.entries(), applied, drifted)
+    return drifted_commands(scan.entries(applied), applied, drifted)
 
 
 def _handle_drift(
@@ -657,7 +657,7 @@ def _run(
     )
     try:
         batches = plan_batches(
-            _without(scan.entries(), skip),
+            _without(scan.entries(applied), skip),
             applied,
             max_rows=max_rows,
             app_owned=owned,

@@ -39,7 +39,7 @@ def survey_removal(
     removal = Removal()
     if not scan.deletes:
         return removal
-    for _, digest, command in scan.entries():
+    for _, digest, command in scan.entries(applied):
         raw = bytes.fromhex(digest)
         if command.op == "delete" and raw not in applied:
             removal.ids.setdefault(command.table, []).append(command.id)

@@ -83,9 +83,10 @@ class LogScan:
         applied.update(self.undone)
         return applied
 
-    def entries(self) -> Iterator[tuple[int, str, Command]]:
-        """The scanned log's commands again, the chain re-checked (:func:`iter_entries`)."""
-        return iter_entries(self.path, self.digest, self.lines)
+    def entries(self, skip: Container[bytes] = frozenset()) -> Iterator[tuple[int, str, Command]]:
+        """The scanned log's commands again, the chain re-checked (:func:`iter_entries`),
+        less those whose raw digest ``skip`` holds (never decoded)."""
+        return iter_entries(self.path, self.digest, self.lines, skip)
 
 
 def scan_log(
@@ -367,7 +368,10 @@ def _merge(parts: list[_ChunkScan]) -> _ChunkScan:
 
 
 def iter_entries(
-    path: Path, verified_digest: str | None = None, verified_lines: int | None = None
+    path: Path,
+    verified_digest: str | None = None,
+    verified_lines: int | None = None,
+    skip: Container[bytes] = frozenset(),
 ) -> Iterator[tuple[int, str, Command]]:
     """``(seq, hash, command)`` for every line, checked again as it streams.
 
@@ -379,8 +383,9 @@ def iter_entries(
     """
     with LogReader(path) as reader:
         if verified_digest is not None:
-            for record in reader.reread(verified_digest, verified_lines):
+            for record in reader.reread(verified_digest, verified_lines, skip):
                 yield record.seq, record.hash, record
             return
         for record, command in reader:
-            yield record.seq, record.hash, command
+            if not skip or bytes.fromhex(record.hash) not in skip:
+                yield record.seq, record.hash, command

@@ -185,7 +185,7 @@ class _Projection:
 def _touches(scan: LogScan, applied: set[bytes]) -> Counter[int]:
     """How many pending commands touch each row: a first pass, before any batch is compared."""
     counts: Counter[int] = Counter()
-    for _, digest, command in scan.entries():
+    for _, digest, command in scan.entries(applied):
         if bytes.fromhex(digest) not in applied:
             counts[hash((command.table, command.id))] += 1
     return counts
@@ -202,7 +202,7 @@ def _compare_batches(
 ) -> None:
     projection = _Projection(_touches(scan, applied))
     missing = set(result.missing_tables)
-    for batch in plan_batches(scan.entries(), applied, max_rows=max_rows):
+    for batch in plan_batches(scan.entries(applied), applied, max_rows=max_rows):
         entity = result.entities[batch.entity]
         entity.batches += 1
         result.batches += 1
@@ -321,7 +321,7 @@ def _drifted(conn: sa.Connection, scan: LogScan, target: Target, applied: set[by
                     drifted[table] = rows
     if not drifted:
         return []
-    found = drifted_commands(scan.entries(), applied, drifted)
+    found = drifted_commands(scan.entries(applied), applied, drifted)
     return [f"{d.table} {d.row_id} ({scan.path}:{d.line})" for d in found]
 
 
