@@ -104,7 +104,7 @@ def scan_log(
     at its line.
 
     A large log is verified in ``workers`` processes at once (default: one per CPU
-    from 16 MB up), each taking a contiguous run of lines; the result, and the first
+    from 64 MB up), each taking a contiguous run of lines; the result, and the first
     fault reported, are those of one process.
     """
     with LogReader(path) as reader:
@@ -193,10 +193,8 @@ def _check_references(path: Path, scan: _ChunkScan) -> None:
         )
 
 
-PARALLEL_SCAN_BYTES = 16 << 20
-"""Below this a log is scanned in this process: starting workers would cost more. At
-17 MB (okr-demo scale 12) two processes take 0.28 s against 0.47 s for one; at 7.5 MB
-(scale 5) the two are even (docs/benchmarks.md)."""
+PARALLEL_SCAN_BYTES = 64 << 20
+"""Below this a log is scanned in this process: starting workers would cost more."""
 
 
 def scan_workers(size: int) -> int:
