@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from pgserver import Server, bench_server  # noqa: E402
 from seedctl.engine.apply import apply_log  # noqa: E402
-from seedctl.engine.apply.copy_text import to_scalar, write_text_rows  # noqa: E402
+from seedctl.engine.apply.copy_text import copy_text_rows, to_scalar  # noqa: E402
 from seedctl.engine.db import connect_engine  # noqa: E402
 from seedctl.engine.scenarios import ScenarioParams  # noqa: E402
 from seedctl.engine.target import read_tables  # noqa: E402
@@ -91,7 +91,7 @@ def copy_baseline(url: str, users: int) -> float:
                 )
             names = ", ".join(f'"{c}"' for c in columns)
             with cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:  # type: ignore[arg-type]
-                write_text_rows(copy, data)
+                copy.write(copy_text_rows(data))
         conn.commit()
     return time.perf_counter() - started
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from seedctl.engine.apply.copy_binary import NotBinaryError, binary_row_encoder, copy_binary_rows
-from seedctl.engine.apply.copy_text import write_text_rows
+from seedctl.engine.apply.copy_text import copy_text_rows
 from seedctl.ledger import JsonScalar
 
 COLUMNS = {
@@ -105,16 +105,14 @@ def stored(conn: psycopg.Connection[tuple[object, ...]], table: str) -> list[tup
 def load(
     conn: psycopg.Connection[tuple[object, ...]],
     table: str,
-    data: bytes | Sequence[Sequence[JsonScalar]],
+    data: bytes,
+    *,
+    binary: bool,
 ) -> None:
-    """Binary COPY data as it is, or rows through apply's text writer."""
-    fmt = " (FORMAT BINARY)" if isinstance(data, bytes) else ""
+    fmt = " (FORMAT BINARY)" if binary else ""
     names = ", ".join(["k", *COLUMNS])
     with conn.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN{fmt}") as copy:
-        if isinstance(data, bytes):
-            copy.write(data)
-        else:
-            write_text_rows(copy, data)
+        copy.write(data)
 
 
 def as_parameter(column: int, value: JsonScalar) -> object:
@@ -138,8 +136,8 @@ def test_binary_and_text_copy_store_what_an_insert_stores(
     try:
         for table in ("by_binary", "by_text", "by_insert"):
             conn.execute(f"TRUNCATE {table}")
-        load(conn, "by_binary", copy_binary_rows(encoder, keyed))
-        load(conn, "by_text", keyed)
+        load(conn, "by_binary", copy_binary_rows(encoder, keyed), binary=True)
+        load(conn, "by_text", copy_text_rows(keyed), binary=False)
         placeholders = ", ".join(["%s"] * (len(COLUMNS) + 1))
         with conn.cursor() as cur:
             cur.executemany(

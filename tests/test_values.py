@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from seedctl.engine.apply import apply_log
-from seedctl.engine.apply.copy_text import to_scalar, write_text_rows
+from seedctl.engine.apply.copy_text import copy_text_rows, to_scalar
 from seedctl.engine.db import connect_engine
 from seedctl.engine.plan import plan_log
 from seedctl.engine.target import Column, TableSpec, ValueChecks, column_check, read_tables
@@ -75,6 +75,7 @@ def _server_accepts(url: str, spec: TableSpec, column: str, value: Any) -> bool:
     row[list(TYPES).index(column)] = field
     if type(field) in (list, dict):
         return False  # apply never sends one: COPY text has no spelling for it
+    data = copy_text_rows([row])
     with psycopg.connect(url) as conn:
         try:
             with (
@@ -83,7 +84,7 @@ def _server_accepts(url: str, spec: TableSpec, column: str, value: Any) -> bool:
                     f"COPY typed ({', '.join(TYPES)}) FROM STDIN"  # type: ignore[arg-type]
                 ) as copy,
             ):
-                write_text_rows(copy, [row])
+                copy.write(data)
         except psycopg.Error:
             conn.rollback()
             return False

@@ -17,7 +17,7 @@ from seedctl.engine.apply.copy_binary import (
     binary_row_encoder,
     copy_binary_rows,
 )
-from seedctl.engine.apply.copy_text import scalar_converters, write_text_rows
+from seedctl.engine.apply.copy_text import copy_text_rows, scalar_converters
 from seedctl.engine.db import RunSession
 from seedctl.engine.pending import Batch, Resolved
 from seedctl.engine.target import TableSpec, Target
@@ -90,12 +90,11 @@ def stage_batch(
             cur.execute(statements.create_stage)
             session.staged.add(name)
         with cur.copy(statements.copy) as copy:
-            write_text_rows(
-                copy,
-                (
-                    (item.seq, item.hash, item.command.id, *row)
+            copy.write(
+                copy_text_rows(
+                    [item.seq, item.hash, item.command.id, *row]
                     for item, row in zip(batch.items, rows, strict=True)
-                ),
+                )
             )
     return statements
 
@@ -156,12 +155,11 @@ def write_batch(
 
 @dataclass(frozen=True, slots=True)
 class NewRows:
-    """A batch prepared for :func:`insert_new_batch` (in the prefetch thread): its binary
-    COPY data, or failing that its rows for text COPY, and the ledger's arrays."""
+    """A batch encoded for :func:`insert_new_batch`: COPY data and the ledger's arrays,
+    prepared ahead (in the prefetch thread) so that the writer only sends bytes."""
 
-    copy_data: bytes | None
-    """Binary COPY data; None sends ``text_rows`` by psycopg's text writer instead."""
-    text_rows: list[list[JsonScalar]] | None
+    copy_data: bytes
+    binary: bool
     ids: str
     hashes: str
     seqs: str
@@ -209,8 +207,8 @@ class NewRowsEncoder:
         ids = [i.command.id for i in items]
         ids_checked = data is not None and self._column_types[batch.table].get("id") == "uuid"
         return NewRows(
-            copy_data=data,
-            text_rows=rows if data is None else None,
+            copy_data=copy_text_rows(rows) if data is None else data,
+            binary=data is not None,
             # Binary COPY into a uuid column took every id as a canonical uuid: nothing
             # in them to escape. The hashes are hex digests the log reader verified.
             ids="{" + ",".join(ids) + "}" if ids_checked else _array_literal(ids),
@@ -238,12 +236,9 @@ def insert_new_batch(
     """
     statements = _batch_sql(spec, batch)
     with session.raw.cursor() as cur:
-        if rows.copy_data is not None:
-            with cur.copy(statements.direct_copy_binary) as copy:
-                copy.write(rows.copy_data)
-        else:
-            with cur.copy(statements.direct_copy) as copy:
-                write_text_rows(copy, rows.text_rows or ())
+        statement = statements.direct_copy_binary if rows.binary else statements.direct_copy
+        with cur.copy(statement) as copy:
+            copy.write(rows.copy_data)
         cur.execute(
             statements.direct_ledger,
             {
