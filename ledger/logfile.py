@@ -224,7 +224,8 @@ def _chain_fields(body: bytes, skip: Container[bytes]) -> tuple[int, str] | None
     digits = body[at + 80 : end]
     if end < 0 or not digits.isdigit():
         return None
-    return int(digits), body[at + 8 : at + 72].decode("ascii")
+    # Any bytes at all: one that is not a hex digit fails the chain check, as it should.
+    return int(digits), body[at + 8 : at + 72].decode("ascii", "replace")
 
 
 def decode_command(raw: bytes) -> LogRecord:

@@ -747,6 +747,12 @@ def test_reread_skips_what_the_ledger_has_and_still_checks_it(tmp_path: Path) ->
         list(reader.reread(digest, skip=skip))
     assert_changed(info.value, path, 3)
 
+    lines[1] = re.sub(rb'"prev":"[0-9a-f]{2}', '"prev":"é'.encode(), lines[1])  # not ASCII
+    path.write_bytes(b"".join(lines))
+    with LogReader(path) as reader, pytest.raises(LogCorruptError) as info:
+        list(reader.reread(digest, skip=skip))
+    assert_changed(info.value, path, 2)
+
 
 def test_reread_without_a_full_read_gives_no_summary(tmp_path: Path) -> None:
     """A reader that only reread a log never read its counts, so it refuses a summary rather
